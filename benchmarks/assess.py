@@ -1,0 +1,69 @@
+"""Assessment benchmark: time of the assessment (derived tables, every control and metric) on a
+large bundle already loaded, against DuckDB's own typed read of the same files. One JSON line:
+assess_s, duckdb_raw_s, ratio, peak_rss_mb (the whole process: load + assess).
+
+    python benchmarks/assess.py --findings 1000000
+
+Target (issue 4): assessment adds ≤ 2× DuckDB's raw scan time on top of ingest; peak RSS ≤ 1.5 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate import default_dir, generate  # noqa: E402
+
+
+def _assess(bundle: str) -> dict[str, float]:
+    import resource  # noqa: PLC0415
+
+    from reporter.assess.engine import AssessOptions, assess  # noqa: PLC0415
+    from reporter.bundle.limits import Limits  # noqa: PLC0415
+    from reporter.catalog.loader import load_library  # noqa: PLC0415
+    from reporter.loader import load_bundle  # noqa: PLC0415
+    from reporter.validation import finish_validation  # noqa: PLC0415
+
+    library = load_library()
+    start = time.perf_counter()
+    loaded = load_bundle(Path(bundle), Limits())
+    report = finish_validation(loaded, Limits())
+    assert report.valid, report.issues[:3]
+    ingest = time.perf_counter() - start
+    start = time.perf_counter()
+    result = assess(loaded, library, AssessOptions())
+    seconds = time.perf_counter() - start
+    loaded.close()
+    return {"assess_s": seconds, "ingest_s": ingest, "controls": len(result.controls),
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _child(func: str, bundle: str) -> dict[str, float]:
+    code = (f"import sys, json; sys.path.insert(0, {str(Path(__file__).parent)!r}); import assess, ingest; "
+            f"print(json.dumps({func}({bundle!r})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--findings", type=int, default=1_000_000)
+    args = parser.parse_args()
+    bundle = generate(args.findings, default_dir(args.findings))
+    raw = _child("ingest._raw", str(bundle))
+    tool = _child("assess._assess", str(bundle))
+    print(json.dumps({
+        "findings": args.findings, "assess_s": round(tool["assess_s"], 2), "ingest_s": round(tool["ingest_s"], 2),
+        "duckdb_raw_s": round(raw["seconds"], 2), "ratio": round(tool["assess_s"] / raw["seconds"], 2),
+        "peak_rss_mb": round(tool["peak_rss_mb"]),
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,486 @@
+"""Derived tables every check and metric reads, built once per assessment in the evidence store.
+
+- `a_assets`      inventory with `active` at as_of and every key the asset is known by
+- `a_instances`   finding-instances: one per (asset, vulnerability), duplicates from several
+                  scanners merged, enriched with KEV/EPSS catalogs, importance and BOD 26-04 outcome
+- `a_due`         the strictest applicable SLA deadline per instance, and the rule that set it
+- `a_exc`         exceptions with completeness, validity window and compensating-control evidence
+- `a_exc_scope`   which instances each exception covers
+- `a_ver`, `a_dep`, `a_rollback`  verifications, deployments and rollbacks linked to instances
+- `a_ledger`      the remediation ledger: state, fix time, due date, SLA outcome, exposure-days
+
+Only records with timestamps before `as_of` take part: evidence from after the assessment instant
+is ignored. Policy values travel as bound parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from reporter.models.manifest import Period
+from reporter.models.policy import Policy
+from reporter.store.sql import Params
+
+
+@dataclass(frozen=True)
+class DeriveInput:
+    """Everything the derived tables depend on."""
+
+    policy: Policy
+    period: Period
+    as_of: datetime
+
+
+SEVERITY_RANK = "CASE {0} WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
+RANK_SEVERITY = (
+    "CASE {0} WHEN 4 THEN 'critical' WHEN 3 THEN 'high' WHEN 2 THEN 'medium' WHEN 1 THEN 'low' ELSE 'info' END"
+)
+
+
+def build(con: duckdb.DuckDBPyConnection, data: DeriveInput) -> None:
+    """Create every derived table (replacing earlier ones)."""
+    _policy_tables(con, data.policy)
+    policy = data.policy
+    steps: tuple[Callable[[Params], str], ...] = (
+        lambda p: _ASSET_KEYS,
+        lambda p: _OBSERVATIONS,
+        lambda p: _assets(p.add(data.as_of), p.add(policy.inventory.ephemeral_gone_days)),
+        lambda p: _instances(p.add(data.as_of)),
+        lambda p: _deadlines(policy, p),
+        lambda p: _exceptions(
+            p.add(data.as_of),
+            p.add(policy.exceptions.control_verification_max_days),
+            p.add(policy.exceptions.max_duration_days),
+        ),
+        lambda p: _exception_scope(),
+        lambda p: _verifications(p.add(data.as_of)),
+        lambda p: _deployments(p.add(data.as_of)),
+        lambda p: _rollbacks(p.add(data.as_of)),
+        lambda p: _deployment_checks(
+            p.add(data.as_of), p.add(policy.verification.window_days_urgent),
+            p.add(policy.verification.window_days_default), p.add(policy.verification.clock_skew_minutes),
+        ),
+        lambda p: _ledger(
+            p.add(data.as_of), p.add(data.period.start_at), p.add(policy.verification.clock_skew_minutes)
+        ),
+    )
+    for step in steps:
+        params = Params()
+        sql = step(params)
+        con.execute(sql, params.for_sql(sql))
+    # The ledger holds every instance column its readers need: keep one copy (memory at 1M findings).
+    con.execute("DROP TABLE a_instances")
+    con.execute("CREATE OR REPLACE TEMP VIEW a_instances AS SELECT * FROM a_ledger")
+    con.execute("DROP TABLE a_due")
+
+
+def _policy_tables(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE a_bod "
+        "(kev BOOLEAN, exposed BOOLEAN, automatable BOOLEAN, impact VARCHAR, outcome VARCHAR)"
+    )
+    for r in policy.sla.bod2604_table:
+        con.execute(
+            "INSERT INTO a_bod VALUES (?, ?, ?, ?, ?)",
+            [r.kev, r.exposed, r.automatable, r.technical_impact.value, r.outcome.value],
+        )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE a_bod_defaults AS SELECT ?::BOOLEAN AS automatable, ?::VARCHAR AS impact",
+        [policy.sla.missing_automatable, policy.sla.missing_technical_impact.value],
+    )
+
+
+# Every key an asset is known by (id, name, aliases), for resolving what discovery saw. Hash joins
+# on this table replace OR/list_contains join conditions, which would compare every pair.
+_ASSET_KEYS = """
+    CREATE OR REPLACE TEMP TABLE a_asset_keys AS
+    SELECT key, min(id) AS asset_id FROM (SELECT id, unnest(list_distinct([id, name] || aliases)) AS key FROM assets)
+    GROUP BY key"""
+
+# Sightings with the inventory asset they resolve to: by asset_id, else by key (NULL: unknown).
+_OBSERVATIONS = """
+    CREATE OR REPLACE TEMP TABLE a_obs AS
+    SELECT o.*, COALESCE(a.id, k.asset_id) AS resolved_id
+    FROM observations o LEFT JOIN assets a ON a.id = o.asset_id LEFT JOIN a_asset_keys k ON k.key = o.asset_key"""
+
+
+def _assets(as_of: str, gone_days: str) -> str:
+    return f"""
+    CREATE OR REPLACE TEMP TABLE a_assets AS
+    WITH seen AS (
+        SELECT resolved_id AS id, max(observed_at) AS last_observed_at FROM a_obs
+        WHERE observed_at < {as_of} AND resolved_id IS NOT NULL GROUP BY resolved_id
+    )
+    SELECT a.*, seen.last_observed_at,
+        -- an ephemeral asset has vanished once terminated, or once discovery stopped seeing it
+        CASE WHEN a.retired_at IS NOT NULL AND a.retired_at <= {as_of} THEN a.retired_at
+             WHEN a.ephemeral AND seen.last_observed_at < {as_of} - to_days({gone_days}) THEN seen.last_observed_at
+        END AS gone_at,
+        (a.lifecycle <> 'retired' AND (a.retired_at IS NULL OR a.retired_at > {as_of})
+         AND (a.first_seen_at IS NULL OR a.first_seen_at < {as_of})) AS active,
+        COALESCE(a.criticality, 'unknown') AS importance,
+        list_distinct([a.id, a.name] || a.aliases) AS keys,
+        (a.lifecycle = 'retired' AND a.retired_at IS NOT NULL AND a.retired_at <= {as_of})
+         OR EXISTS (SELECT 1 FROM rollout_events r WHERE r.type = 'retirement'
+                    AND list_contains(r.asset_ids, a.id) AND r.occurred_at <= {as_of}) AS retirement_recorded,
+        COALESCE((SELECT min(r.occurred_at) FROM rollout_events r WHERE r.type = 'retirement'
+                  AND list_contains(r.asset_ids, a.id) AND r.occurred_at <= {as_of})
+                      , a.retired_at) AS retired_effective_at
+    FROM assets a LEFT JOIN seen ON seen.id = a.id"""
+
+
+def _instances(as_of: str) -> str:
+    rank = SEVERITY_RANK.format("COALESCE(f.risk_rank, f.severity)")
+    return f"""
+    CREATE OR REPLACE TEMP TABLE a_instances AS
+    WITH f AS (SELECT * FROM findings WHERE first_detected_at < {as_of}),
+    -- Most instances are one finding record: only (asset, vulnerability) pairs reported more than
+    -- once are aggregated; the others are taken as they are (same columns, same meaning).
+    dup AS (SELECT asset_id, vuln_id FROM f GROUP BY asset_id, vuln_id HAVING count(*) > 1),
+    single AS (
+        SELECT f.asset_id, f.vuln_id, [f.id] AS finding_ids, f.id AS finding_id, f._source, f._rec, f._line,
+            f.first_detected_at, f.last_seen_at, f.patch_released_at, f.state = 'open' AS source_open,
+            f.closed_at AS source_closed_at, {rank} AS severity_rank, COALESCE(f.kev, FALSE) AS kev_flag,
+            f.kev_date_added AS f_kev_added, f.kev_due_date AS f_kev_due, f.epss AS f_epss, f.ssvc_exploitation,
+            f.ssvc_automatable, f.ssvc_technical_impact,
+            f.vex_status IS NOT NULL AND f.vex_status IN ('not_affected', 'false_positive') AS not_affected,
+            f.cvss_score, 1::BIGINT AS records,
+            CASE WHEN f.source IS NULL THEN []::VARCHAR[] ELSE [f.source] END AS scanners
+        FROM f ANTI JOIN dup ON dup.asset_id = f.asset_id AND dup.vuln_id = f.vuln_id
+    ),
+    grouped AS (
+        SELECT * FROM single
+        UNION ALL BY NAME
+        SELECT f.asset_id, f.vuln_id,
+            list(f.id ORDER BY f.id) AS finding_ids, min(f.id) AS finding_id,
+            arg_min(f._source, f.id) AS _source, arg_min(f._rec, f.id) AS _rec, arg_min(f._line, f.id) AS _line,
+            min(f.first_detected_at) AS first_detected_at, max(f.last_seen_at) AS last_seen_at,
+            min(f.patch_released_at) AS patch_released_at,
+            bool_or(f.state = 'open') AS source_open, max(f.closed_at) AS source_closed_at,
+            max({rank}) AS severity_rank,
+            bool_or(COALESCE(f.kev, FALSE)) AS kev_flag, min(f.kev_date_added) AS f_kev_added,
+            min(f.kev_due_date) AS f_kev_due, max(f.epss) AS f_epss,
+            max(f.ssvc_exploitation) AS ssvc_exploitation, max(f.ssvc_automatable) AS ssvc_automatable,
+            max(f.ssvc_technical_impact) AS ssvc_technical_impact,
+            bool_and(f.vex_status IS NOT NULL AND f.vex_status IN ('not_affected', 'false_positive')) AS not_affected,
+            max(f.cvss_score) AS cvss_score, count(*) AS records,
+            list(DISTINCT f.source ORDER BY f.source) FILTER (WHERE f.source IS NOT NULL) AS scanners
+        FROM f SEMI JOIN dup ON dup.asset_id = f.asset_id AND dup.vuln_id = f.vuln_id
+        GROUP BY f.asset_id, f.vuln_id
+    ),
+    enriched AS (
+        SELECT g.*,
+            g.kev_flag OR k.id IS NOT NULL AS kev,
+            COALESCE(k.date_added, g.f_kev_added) AS kev_date_added,
+            COALESCE(k.due_date, g.f_kev_due) AS kev_due_date,
+            k.known_ransomware,
+            COALESCE(g.f_epss, e.epss) AS epss,
+            {RANK_SEVERITY.format("g.severity_rank")} AS severity,
+            a.criticality, a.importance AS asset_importance, COALESCE(a.internet_facing, FALSE) AS internet_facing,
+            a.ephemeral, a.type AS asset_type, a.compliance_scopes, a.tags, a.environment, a.owner AS asset_owner,
+            a.active AS asset_active, a.retirement_recorded, a.retired_effective_at, a.retired_at, a.gone_at,
+            a.last_observed_at
+        FROM grouped g
+        LEFT JOIN kev_entries k ON k.id = g.vuln_id
+        LEFT JOIN epss_scores e ON e.id = g.vuln_id
+        LEFT JOIN a_assets a ON a.id = g.asset_id
+    )
+    SELECT x.*,
+        COALESCE(b.outcome, 'FSU') AS bod_outcome,
+        CASE WHEN x.kev OR COALESCE(b.outcome, 'FSU') IN ('3DF', '3D') THEN 'critical' ELSE x.severity END
+            AS vuln_importance,
+        (x.kev OR COALESCE(b.outcome, 'FSU') IN ('3DF', '3D', '14D') OR x.ssvc_exploitation = 'active') AS high_risk,
+        (x.kev OR COALESCE(b.outcome, 'FSU') IN ('3DF', '3D', '14D') OR x.internet_facing) AS urgent
+    FROM enriched x, a_bod_defaults d
+    LEFT JOIN a_bod b ON b.kev = x.kev AND b.exposed = x.internet_facing
+        AND b.automatable = COALESCE(x.ssvc_automatable = 'yes', d.automatable)
+        AND b.impact = COALESCE(x.ssvc_technical_impact, d.impact)"""
+
+
+def _deadlines(policy: Policy, p: Params) -> str:
+    """The strictest deadline per instance: every enabled rule is one CASE column of a single pass
+    over the instances (no instance × rule join), and least() picks the earliest; ties go to the
+    earlier rule in the library."""
+    candidates: list[tuple[str, str]] = []
+    for rule in (r for r in policy.sla.rules if r.enabled):
+        m = rule.match
+        conditions = [
+            f"i.kev = {p.add(m.kev)}" if m.kev is not None else "",
+            f"i.internet_facing = {p.add(m.internet_facing)}" if m.internet_facing is not None else "",
+            f"list_contains({p.add([v.value for v in m.severity])}, i.severity)" if m.severity else "",
+            f"list_contains(i.compliance_scopes, {p.add(m.compliance_scope)})" if m.compliance_scope else "",
+            f"list_contains({p.add([v.value for v in m.asset_criticality])}, i.criticality)"
+            if m.asset_criticality else "",
+            f"list_contains({p.add([v.value for v in m.bod2604_outcome])}, i.bod_outcome)" if m.bod2604_outcome else "",
+            f"i.first_detected_at::DATE >= {p.add(rule.effective_from)}" if rule.effective_from else "",
+            f"i.first_detected_at::DATE <= {p.add(rule.effective_to)}" if rule.effective_to else "",
+        ]
+        when = " AND ".join(c for c in conditions if c) or "TRUE"
+        if rule.deadline == "kev_due_date":
+            deadline = "(i.kev_due_date + 1)::TIMESTAMPTZ"  # the end of the published due day, UTC
+        else:
+            clock = {
+                "first_detected": "i.first_detected_at",
+                "patch_released": "i.patch_released_at",
+                "earlier_of_kev_and_detection": "least(i.first_detected_at, i.kev_date_added::TIMESTAMPTZ)",
+            }[rule.clock_start.value]
+            deadline = f"{clock} + to_days({p.add(rule.days)})"
+        candidates.append((p.add(rule.id), f"CASE WHEN {when} THEN {deadline} END"))
+    if not candidates:
+        return ("CREATE OR REPLACE TEMP TABLE a_due AS SELECT asset_id, vuln_id, NULL::TIMESTAMPTZ AS due_at, "
+                "NULL::VARCHAR AS sla_rule FROM a_instances WHERE FALSE")
+    columns = ", ".join(f"{expr} AS d{n}" for n, (_, expr) in enumerate(candidates))
+    earliest = f"least({', '.join(f'd{n}' for n in range(len(candidates)))})"
+    which = " ".join(f"WHEN d{n} = due_at THEN {rule_id}" for n, (rule_id, _) in enumerate(candidates))
+    return f"""
+    CREATE OR REPLACE TEMP TABLE a_due AS
+    SELECT asset_id, vuln_id, due_at, CASE {which} END AS sla_rule
+    FROM (SELECT *, {earliest} AS due_at FROM (SELECT i.asset_id, i.vuln_id, {columns} FROM a_instances i))
+    WHERE due_at IS NOT NULL"""
+
+
+def _exceptions(as_of: str, max_days: str, max_duration: str) -> str:
+    return f"""
+    CREATE OR REPLACE TEMP TABLE a_exc AS
+    WITH ctl AS (
+        SELECT e.id, max(TRY_CAST(json_extract_string(c.value, '$.verified_at') AS TIMESTAMPTZ))
+                 FILTER (WHERE TRY_CAST(json_extract_string(c.value, '$.verified_at') AS TIMESTAMPTZ) < {as_of})
+                 AS inline_verified,
+               count(c.value) AS inline_count
+        FROM exceptions e LEFT JOIN LATERAL (SELECT unnest(CAST(e.compensating_controls AS JSON[])) AS value) c ON TRUE
+        GROUP BY e.id
+    ),
+    ref AS (
+        SELECT e.id, max(cc.verified_at) FILTER (WHERE cc.verified_at < {as_of}) AS ref_verified,
+               count(cc.id) AS ref_count
+        FROM exceptions e LEFT JOIN compensating_controls cc ON list_contains(e.compensating_control_ids, cc.id)
+        GROUP BY e.id
+    )
+    SELECT e.*,
+        (e.owner IS NOT NULL AND e.approver IS NOT NULL AND e.approved_at IS NOT NULL
+         AND e.expires_at IS NOT NULL AND e.justification IS NOT NULL) AS complete,
+        COALESCE(ctl.inline_count, 0) + COALESCE(ref.ref_count, 0) AS control_count,
+        greatest(ctl.inline_verified, ref.ref_verified) AS control_verified_at,
+        greatest(ctl.inline_verified, ref.ref_verified) >= {as_of} - to_days({max_days}) AS control_fresh,
+        -- sound: complete, time-boxed within the policy, and a mitigation backed by a verified control
+        (e.owner IS NOT NULL AND e.approver IS NOT NULL AND e.approved_at IS NOT NULL
+         AND e.expires_at IS NOT NULL AND e.justification IS NOT NULL
+         AND e.expires_at <= e.approved_at + to_days({max_duration})
+         AND (e.risk_response <> 'mitigate' OR greatest(ctl.inline_verified, ref.ref_verified) IS NOT NULL)) AS sound
+    FROM exceptions e LEFT JOIN ctl ON ctl.id = e.id LEFT JOIN ref ON ref.id = e.id"""
+
+
+def _exception_scope() -> str:
+    # An exception covers: listed findings; listed vulnerabilities (on listed assets or tags when
+    # given, anywhere otherwise); with no finding criteria at all, everything on listed assets/tags.
+    return """
+    CREATE OR REPLACE TEMP TABLE a_exc_scope AS
+    SELECT DISTINCT e.id AS exception_id, i.asset_id, i.vuln_id
+    FROM a_exc e JOIN a_instances i ON
+        list_has_any(e.finding_ids, i.finding_ids)
+        OR (list_contains(e.vuln_ids, i.vuln_id) AND ((len(e.asset_ids) = 0 AND len(e.asset_tags) = 0)
+            OR list_contains(e.asset_ids, i.asset_id) OR list_has_any(e.asset_tags, i.tags)))
+        OR (len(e.vuln_ids) = 0 AND len(e.finding_ids) = 0 AND len(e.control_ids) = 0 AND len(e.identity_ids) = 0
+            AND (list_contains(e.asset_ids, i.asset_id) OR list_has_any(e.asset_tags, i.tags)))"""
+
+
+def _verifications(as_of: str) -> str:
+    return f"""
+    CREATE OR REPLACE TEMP TABLE a_ver AS
+    SELECT v.*, COALESCE(f.vuln_id, v.vuln_id) AS i_vuln
+    FROM verifications v LEFT JOIN findings f ON f.id = v.finding_id
+    WHERE v.observed_at < {as_of} AND COALESCE(f.vuln_id, v.vuln_id) IS NOT NULL"""
+
+
+def _deployments(as_of: str) -> str:
+    return f"""
+    CREATE OR REPLACE TEMP TABLE a_dep AS
+    SELECT d.id, d.asset_id, f.vuln_id AS i_vuln, d.status, d.completed_at, d.started_at, d.change_ref,
+           d._source, d._rec, d._line
+    FROM (SELECT *, unnest(finding_ids) AS fid FROM deployments) d JOIN findings f ON f.id = d.fid
+    WHERE COALESCE(d.completed_at, d.started_at) < {as_of}
+    UNION
+    SELECT d.id, d.asset_id, d.vid AS i_vuln, d.status, d.completed_at, d.started_at, d.change_ref,
+           d._source, d._rec, d._line
+    FROM (SELECT *, unnest(vuln_ids) AS vid FROM deployments) d
+    WHERE COALESCE(d.completed_at, d.started_at) < {as_of}"""
+
+
+def _rollbacks(as_of: str) -> str:
+    return f"""
+    CREATE OR REPLACE TEMP TABLE a_rollback AS
+    SELECT DISTINCT r.id, r.occurred_at, t.asset_id, t.i_vuln FROM rollout_events r,
+    LATERAL (
+        SELECT d.asset_id, d.i_vuln FROM a_dep d WHERE list_contains(r.deployment_ids, d.id)
+        UNION SELECT f.asset_id, f.vuln_id FROM findings f WHERE list_contains(r.finding_ids, f.id)
+        UNION SELECT d.asset_id, d.i_vuln FROM a_dep d
+              WHERE len(r.deployment_ids) = 0 AND len(r.finding_ids) = 0
+              AND list_contains(r.asset_ids, d.asset_id) AND d.completed_at <= r.occurred_at
+    ) t
+    WHERE r.type = 'rollback' AND r.occurred_at < {as_of}"""
+
+
+def _deployment_checks(as_of: str, urgent: str, default: str, skew: str) -> str:
+    """Per successful deployment and target: its verification window and the first verification
+    after it (clock skew tolerated). VER-01, VER-02, E3 and E4 read this instead of each matching
+    deployments to verifications again. "Verified in the window" is "the first verification after
+    the deployment falls in the window", by the target (asset, vulnerability) or by deployment_id."""
+    return f"""
+    CREATE OR REPLACE TEMP TABLE a_dep_check AS
+    WITH t AS (
+        SELECT d.id, d.asset_id, d.completed_at, d.i_vuln AS vuln_id, COALESCE(i.urgent, FALSE) AS urgent,
+            d.completed_at + to_days(CASE WHEN i.urgent THEN {urgent} ELSE {default} END) AS window_end
+        FROM a_dep d LEFT JOIN a_instances i ON i.asset_id = d.asset_id AND i.vuln_id = d.i_vuln
+        WHERE d.status = 'succeeded' AND d.completed_at IS NOT NULL AND d.completed_at < {as_of}
+    ),
+    by_target AS (
+        SELECT t.id, t.vuln_id,
+            arg_min(struct_pack(result := v.result, vid := v.id, at := v.observed_at), v.observed_at) AS first
+        FROM t JOIN a_ver v ON v.asset_id = t.asset_id AND v.i_vuln = t.vuln_id
+        WHERE v.observed_at >= t.completed_at - to_minutes({skew})
+        GROUP BY t.id, t.vuln_id
+    ),
+    by_deployment AS (
+        SELECT d.id, min(v.observed_at) AS first_at
+        FROM deployments d JOIN verifications v ON v.deployment_id = d.id
+        WHERE v.observed_at >= d.completed_at - to_minutes({skew}) AND v.observed_at < {as_of}
+        GROUP BY d.id
+    )
+    SELECT t.*, b.first, b.first.at AS first_at,
+        COALESCE(b.first.at <= t.window_end, FALSE) OR COALESCE(x.first_at <= t.window_end, FALSE) AS verified
+    FROM t LEFT JOIN by_target b ON b.id = t.id AND b.vuln_id = t.vuln_id
+    LEFT JOIN by_deployment x ON x.id = t.id"""
+
+
+def _ledger(as_of: str, period_start: str, skew: str) -> str:
+    return f"""
+    CREATE OR REPLACE TEMP TABLE a_ledger AS
+    WITH d AS (
+        SELECT asset_id, i_vuln AS vuln_id, count(*) AS deployments,
+            max(completed_at) FILTER (WHERE status = 'succeeded') AS last_success_at,
+            bool_or(change_ref IS NOT NULL) AS has_change_ref
+        FROM a_dep GROUP BY asset_id, i_vuln
+    ),
+    rb AS (SELECT asset_id, i_vuln AS vuln_id, max(occurred_at) AS rollback_at FROM a_rollback GROUP BY ALL),
+    -- verification times per instance, as filtered aggregates (no per-instance lists): phase 1 finds
+    -- the last vulnerable result, phase 2 the first clean result after it, after the rollback, and the
+    -- first result at or after the last successful deployment (clock skew tolerated)
+    v1 AS (
+        SELECT asset_id, i_vuln AS vuln_id, max(observed_at) FILTER (WHERE result = 'vulnerable') AS last_vulnerable_at
+        FROM a_ver GROUP BY asset_id, i_vuln
+    ),
+    v AS (
+        SELECT a.asset_id, a.i_vuln AS vuln_id, any_value(v1.last_vulnerable_at) AS last_vulnerable_at,
+            min(a.observed_at) FILTER (WHERE a.result = 'not_vulnerable'
+                AND (v1.last_vulnerable_at IS NULL OR a.observed_at > v1.last_vulnerable_at)) AS fix_at,
+            min(a.observed_at) FILTER (WHERE a.result = 'not_vulnerable') AS first_clean_at,
+            min(a.observed_at) FILTER (WHERE a.result = 'not_vulnerable' AND a.observed_at > rb.rollback_at)
+                AS clean_after_rollback_at,
+            arg_min(a.result, a.observed_at) FILTER (WHERE a.observed_at >= d.last_success_at - to_minutes({skew}))
+                AS first_result_after_success
+        FROM a_ver a JOIN v1 ON v1.asset_id = a.asset_id AND v1.vuln_id = a.i_vuln
+        LEFT JOIN d ON d.asset_id = a.asset_id AND d.vuln_id = a.i_vuln
+        LEFT JOIN rb ON rb.asset_id = a.asset_id AND rb.vuln_id = a.i_vuln
+        GROUP BY a.asset_id, a.i_vuln
+    ),
+    -- emergency changes with a change record that name the finding also count as a change record
+    chg AS (
+        SELECT DISTINCT f.asset_id, f.vuln_id
+            FROM (SELECT unnest(finding_ids) AS fid FROM rollout_events
+                  WHERE change_ref IS NOT NULL AND type IN ('emergency_mitigation', 'emergency_bypass')
+                  AND occurred_at < {as_of}) r JOIN findings f ON f.id = r.fid
+    ),
+    -- latest completed scan per asset: "a scan after the deployment" is "the latest scan is after it"
+    sc AS (
+        SELECT asset_id, max(completed_at) AS last_scan_at FROM scans
+        WHERE status = 'completed' AND completed_at < {as_of} GROUP BY asset_id
+    ),
+    -- exceptions accepting an instance as a whole (no control restriction), in force at as_of
+    exc_now AS (
+        SELECT s.asset_id, s.vuln_id, min(e.id) AS exception_id FROM a_exc_scope s JOIN a_exc e ON e.id = s.exception_id
+        WHERE e.sound AND len(e.control_ids) = 0 AND e.approved_at <= {as_of} AND {as_of} < e.expires_at
+        GROUP BY ALL
+    ),
+    exc_due AS (
+        SELECT s.asset_id, s.vuln_id, min(e.id) AS exception_id
+        FROM a_exc_scope s JOIN a_exc e ON e.id = s.exception_id
+        JOIN a_due due ON due.asset_id = s.asset_id AND due.vuln_id = s.vuln_id
+        WHERE e.sound AND len(e.control_ids) = 0 AND e.approved_at <= due.due_at AND due.due_at < e.expires_at
+        GROUP BY ALL
+    ),
+    base AS (
+        -- the ledger carries what its readers need (not the compliance scopes and scanner lists)
+        SELECT i.* EXCLUDE (compliance_scopes, scanners), d.deployments, d.last_success_at,
+            d.has_change_ref, rb.rollback_at,
+            COALESCE(d.deployments, 0) > 0 OR chg.asset_id IS NOT NULL AS has_change,
+            due.due_at, due.sla_rule,
+            -- fix_at: the first clean verification after the last vulnerable one (when the fix took effect)
+            v.fix_at, v.first_clean_at, v.clean_after_rollback_at, v.first_result_after_success,
+            v.vuln_id IS NOT NULL AS verified_ever,
+            COALESCE(sc.last_scan_at >= COALESCE(d.last_success_at, sc.last_scan_at), FALSE) AS scanned_after,
+            exc_now.exception_id AS excepted_by,
+            exc_due.exception_id AS excepted_at_due_by
+        FROM a_instances i
+        LEFT JOIN v ON v.asset_id = i.asset_id AND v.vuln_id = i.vuln_id
+        LEFT JOIN d ON d.asset_id = i.asset_id AND d.vuln_id = i.vuln_id
+        LEFT JOIN rb ON rb.asset_id = i.asset_id AND rb.vuln_id = i.vuln_id
+        LEFT JOIN chg ON chg.asset_id = i.asset_id AND chg.vuln_id = i.vuln_id
+        LEFT JOIN a_due due ON due.asset_id = i.asset_id AND due.vuln_id = i.vuln_id
+        LEFT JOIN sc ON sc.asset_id = i.asset_id
+        LEFT JOIN exc_now ON exc_now.asset_id = i.asset_id AND exc_now.vuln_id = i.vuln_id
+        LEFT JOIN exc_due ON exc_due.asset_id = i.asset_id AND exc_due.vuln_id = i.vuln_id
+    ),
+    fixed AS (
+        SELECT *,
+            -- a rollback after a verified fix re-opens it until a clean verification after the rollback
+            -- (and a later vulnerable rescan keeps it open: fix_at is then NULL)
+            CASE WHEN fix_at IS NULL THEN NULL
+                 WHEN rollback_at IS NOT NULL AND fix_at < rollback_at THEN clean_after_rollback_at
+                 ELSE fix_at END AS fixed_at,
+            rollback_at IS NOT NULL AND first_clean_at < rollback_at AS undone
+        FROM base
+    ),
+    fixed2 AS (SELECT *, undone AND fixed_at IS NULL AS reopened FROM fixed),
+    state AS (
+        SELECT *,
+            CASE
+                WHEN not_affected THEN 'not_affected'
+                WHEN fixed_at IS NOT NULL AND has_change THEN 'verified_fixed'
+                WHEN fixed_at IS NOT NULL THEN 'fixed_without_change_record'
+                WHEN reopened THEN 'reopened'
+                WHEN retirement_recorded THEN 'retired'
+                WHEN excepted_by IS NOT NULL THEN 'excepted'
+                WHEN last_success_at IS NOT NULL AND first_result_after_success = 'vulnerable'
+                    THEN 'deployed_still_vulnerable'
+                WHEN last_success_at IS NOT NULL AND first_result_after_success IS NULL AND NOT scanned_after
+                    THEN 'not_in_scan_scope'
+                WHEN last_success_at IS NOT NULL AND first_result_after_success IS NULL THEN 'deployed_unverified'
+                ELSE 'open'
+            END AS state
+        FROM fixed2
+    )
+    SELECT *, exposure_seconds / 86400.0 AS exposure_days FROM (
+    SELECT *,
+        state IN ('verified_fixed', 'fixed_without_change_record') AS is_fixed,
+        state NOT IN ('verified_fixed', 'fixed_without_change_record', 'retired', 'not_affected') AS is_open,
+        CASE
+            WHEN not_affected OR due_at IS NULL THEN 'no_deadline'
+            WHEN fixed_at IS NOT NULL AND fixed_at <= due_at THEN 'met'
+            WHEN state = 'retired' AND retired_effective_at <= due_at THEN 'met'
+            WHEN excepted_at_due_by IS NOT NULL THEN 'met_by_exception'
+            WHEN due_at <= {as_of} THEN 'missed'
+            ELSE 'pending'
+        END AS sla_status,
+        -- seconds open within the period: [detection, first fix) and, after a rollback, [rollback, re-fix).
+        -- Integers, so that sums are exact in any aggregation order (byte-identical results).
+        greatest(0, datediff('second', greatest(first_detected_at, {period_start}),
+            least(CASE WHEN undone THEN first_clean_at
+                       ELSE COALESCE(fixed_at, CASE WHEN state = 'retired' THEN retired_effective_at END, {as_of}) END,
+                  {as_of})))
+        + CASE WHEN undone THEN greatest(0, datediff('second', greatest(rollback_at, {period_start}),
+                    least(COALESCE(fixed_at, {as_of}), {as_of}))) ELSE 0 END AS exposure_seconds
+    FROM state)"""

@@ -1,0 +1,160 @@
+"""The assessment engine: derived tables, every control's check, metrics, framework status.
+
+`assess` is pure with respect to the outside world: it reads the evidence store of a loaded bundle,
+the control library and the policy; the assessment instant `as_of` comes in as an argument
+(default: the first instant after the period end), never from the clock.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from reporter import __version__
+from reporter.assess import derive
+from reporter.assess.headline import build_headline
+from reporter.catalog.library import Library
+from reporter.catalog.status import framework_status
+from reporter.checks.base import GAPS_DDL, CheckContext, CheckOutcome
+from reporter.checks.registry import get_check
+from reporter.loader import LoadedBundle
+from reporter.metrics import compute_metrics
+from reporter.models.catalog import Control
+from reporter.models.manifest import Manifest
+from reporter.models.results import (
+    Assessment,
+    BundleInfo,
+    ControlResult,
+    Measure,
+    MetricValue,
+    SourceRef,
+    ToolInfo,
+)
+from reporter.models.status import Status
+
+
+@dataclass(frozen=True)
+class AssessOptions:
+    """Knobs of an assessment."""
+
+    as_of: datetime | None = None  # default: the end of the period
+    gap_cap: int = 1000  # gaps listed per control in the results; gap_total is always exact
+
+
+def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> Assessment:
+    """Evaluate a valid, loaded bundle."""
+    manifest = loaded.manifest
+    assert manifest is not None, "assess needs a valid bundle"
+    as_of = options.as_of or manifest.period.end_at
+    con = loaded.store.con
+    derive.build(con, derive.DeriveInput(policy=loaded.policy, period=manifest.period, as_of=as_of))
+    con.execute(GAPS_DDL)
+    context = CheckContext(
+        con=con,
+        policy=loaded.policy,
+        period=manifest.period,
+        as_of=as_of,
+        kinds_present=_kinds_present(con),
+        gap_cap=options.gap_cap,
+    )
+    controls = [evaluate_control(context, control) for control in library.controls.values()]
+    controls.sort(key=lambda c: c.control_id)
+    metrics = compute_metrics(context)
+    statuses = {c.control_id: c.status for c in controls}
+    return Assessment(
+        tool=ToolInfo(
+            version=__version__, catalogs={f: fw.meta.version for f, fw in sorted(library.frameworks.items())}
+        ),
+        bundle=_bundle_info(loaded, manifest, con),
+        as_of=as_of,
+        policy=loaded.policy,
+        headline=build_headline(context, controls, metrics),
+        status_counts=dict(sorted(Counter(c.status.value for c in controls).items())),
+        controls=controls,
+        metrics=metrics,
+        ledger=_ledger_counts(con),
+        frameworks=framework_status(library, statuses),
+        limitations=_limitations(controls, metrics),
+    )
+
+
+def evaluate_control(context: CheckContext, control: Control) -> ControlResult:
+    """Run one control's check; a failing check is an `error` result, never a crash."""
+    ctx = context.for_control(control.id, control.severity.value)
+    try:
+        outcome = get_check(control.check)(ctx)
+    except (duckdb.Error, ValueError, KeyError, TypeError) as exc:
+        ctx.con.execute("DELETE FROM a_gaps WHERE control_id = $c", {"c": control.id})
+        outcome = CheckOutcome(
+            status=Status.ERROR,
+            reason=f"the check could not run: {type(exc).__name__}: {str(exc)[:200]}",
+            measure=Measure(display="n/a (error)"),
+            population=0,
+            gap_total=0,
+            gaps_excepted=0,
+            gaps=[],
+        )
+    return ControlResult(
+        control_id=control.id,
+        title=control.title,
+        family=control.family,
+        check=control.check,
+        severity=control.severity.value,
+        status=outcome.status,
+        reason=outcome.reason,
+        measure=outcome.measure,
+        population=outcome.population,
+        gap_total=outcome.gap_total,
+        gaps_excepted=outcome.gaps_excepted,
+        gaps=outcome.gaps,
+        evidence_kinds=list(control.evidence),
+        metrics=list(control.metrics),
+    )
+
+
+def _kinds_present(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    rows = con.execute("SELECT DISTINCT unnest(kinds) FROM sources").fetchall()
+    return frozenset(str(r[0]) for r in rows)
+
+
+def _bundle_info(loaded: LoadedBundle, manifest: Manifest, con: duckdb.DuckDBPyConnection) -> BundleInfo:
+    fresh_limit = loaded.policy.freshness.max_age_days
+    rows = con.execute(
+        "SELECT path, kinds, format, tool, collected_at, sha256, records, "
+        f"collected_at >= $end - to_days({int(fresh_limit)}) AS fresh FROM sources ORDER BY path",
+        {"end": manifest.period.end_at},
+    ).fetchall()
+    sources = [
+        SourceRef(ref=f"E{n}", path=p, kinds=list(k), format=f, tool=t, collected_at=c, sha256=s, records=r, fresh=fr)
+        for n, (p, k, f, t, c, s, r, fr) in enumerate(rows, start=1)
+    ]
+    return BundleInfo(
+        organisation=manifest.organisation,
+        scope=manifest.scope,
+        period_start=manifest.period.start,
+        period_end=manifest.period.end,
+        prepared_by=manifest.prepared_by.name,
+        reviewed_by=manifest.reviewed_by.name if manifest.reviewed_by else None,
+        classification=manifest.classification,
+        digest=loaded.digest,
+        manifest_sha256=loaded.manifest_sha256,
+        sources=sources,
+    )
+
+
+def _ledger_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    rows = con.execute("SELECT state, count(*) FROM a_ledger GROUP BY state ORDER BY state").fetchall()
+    return {str(state): int(n) for state, n in rows}
+
+
+def _limitations(controls: list[ControlResult], metrics: list[MetricValue]) -> list[str]:
+    out = [
+        f"{c.control_id} {c.title}: {c.reason}"
+        for c in controls
+        if c.status in (Status.INSUFFICIENT_EVIDENCE, Status.ERROR, Status.NOT_APPLICABLE)
+    ]
+    out += [f"{m.id} {m.title}: not measurable — {m.reason}" for m in metrics if not m.measurable]
+    return out

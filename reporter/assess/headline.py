@@ -1,0 +1,135 @@
+"""The headline: patching activity and verified risk reduction side by side, broken down by
+vulnerability importance × asset importance (SP 800-40r4 §3.6) — never one number alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reporter.checks.base import CheckContext, count, pct, scalar
+from reporter.models.results import ControlResult, Headline, Measure, MetricValue
+from reporter.store.sql import Params
+
+VULN_IMPORTANCE = ("critical", "high", "medium", "low", "info")
+ASSET_IMPORTANCE = ("high", "moderate", "low", "unknown")
+
+
+def _control_measure(controls: list[ControlResult], control_id: str, *, gaps: bool = False) -> Measure:
+    """A control's ratio, or with `gaps` the share of its population flagged."""
+    for control in controls:
+        if control.control_id == control_id:
+            if gaps:
+                return pct(control.gap_total, control.population)
+            return control.measure
+    return Measure(display="n/a (control not in the library)")
+
+
+def _metric(metrics: list[MetricValue], metric_id: str) -> Measure | None:
+    for m in metrics:
+        if m.id == metric_id and m.measure is not None:
+            return m.measure
+    return None
+
+
+def build_headline(ctx: CheckContext, controls: list[ControlResult], metrics: list[MetricValue]) -> Headline:
+    """Assemble the headline from the ledger, the control results and the metrics."""
+    params = Params()
+    start, as_of = params.add(ctx.period.start_at), params.add(ctx.as_of)
+    in_period = f"COALESCE(completed_at, started_at) >= {start} AND COALESCE(completed_at, started_at) < {as_of}"
+    attempted = scalar(ctx, f"SELECT count(*) FROM deployments WHERE {in_period}", params)
+    succeeded = scalar(ctx, f"SELECT count(*) FROM deployments WHERE status = 'succeeded' AND {in_period}", params)
+    targeted_sql = (
+        f"SELECT DISTINCT asset_id, i_vuln FROM a_dep WHERE status = 'succeeded' AND completed_at >= {start} "
+        f"AND completed_at < {as_of}"
+    )
+    targeted = scalar(ctx, f"SELECT count(*) FROM ({targeted_sql})", params)
+    removed = scalar(
+        ctx,
+        f"SELECT count(*) FROM ({targeted_sql}) t JOIN a_ledger l ON l.asset_id = t.asset_id AND l.vuln_id = t.i_vuln "
+        "WHERE l.is_fixed",
+        params,
+    )
+    return Headline(
+        deployments_attempted=attempted,
+        deployments_succeeded=succeeded,
+        activity=_metric(metrics, "E1") or pct(succeeded, attempted),
+        targeted_instances=targeted,
+        verified_removed=_metric(metrics, "E2") or pct(removed, targeted),
+        still_vulnerable=_control_measure(controls, "VER-02", gaps=True),
+        unverified=_control_measure(controls, "VER-01", gaps=True),
+        sla_met=_control_measure(controls, "PRI-01"),
+        exposure_days=round(float(_one(ctx, "SELECT COALESCE(sum(exposure_seconds), 0) / 86400.0 FROM a_ledger")), 1),
+        open_critical_high=scalar(
+            ctx, "SELECT count(*) FROM a_ledger WHERE is_open AND asset_active AND severity IN ('critical', 'high')"
+        ),
+        open_internet_facing=scalar(
+            ctx,
+            "SELECT count(*) FROM a_ledger WHERE is_open AND asset_active "
+            "AND internet_facing AND (kev OR severity = 'critical')",
+        ),
+        patched_but_exposed=_control_measure(controls, "NHI-14", gaps=True),
+        expired_exceptions=next((c.gap_total for c in controls if c.control_id == "EXC-02"), 0),
+        leaked_secrets_valid=_leaked_valid(ctx),
+        matrix=importance_matrix(ctx),
+    )
+
+
+def _one(ctx: CheckContext, sql: str, params: Params | None = None) -> Any:
+    row = ctx.con.execute(sql, (params or Params()).for_sql(sql)).fetchone()
+    return row[0] if row else None
+
+
+def _leaked_valid(ctx: CheckContext) -> int:
+    if "secret_exposures" not in ctx.kinds_present:
+        return 0
+    params = Params()
+    as_of = params.add(ctx.as_of)
+    return scalar(
+        ctx,
+        f"SELECT count(*) FROM secret_exposures WHERE detected_at < {as_of} AND "
+        f"(revoked_at IS NULL OR revoked_at >= {as_of}) AND "
+        f"(verified_invalid_at IS NULL OR verified_invalid_at >= {as_of})",
+        params,
+    )
+
+
+def importance_matrix(ctx: CheckContext) -> list[dict[str, Any]]:
+    """Per (vulnerability importance, asset importance): the SP 800-40r4 §3.6 measures — share of
+    instances due in the period remediated by the deadline, mean and median days to verified fix,
+    open instances and exposure-days."""
+    params = Params()
+    start, as_of = params.add(ctx.period.start_at), params.add(ctx.as_of)
+    sql = f"""
+        SELECT vuln_importance, asset_importance,
+            count(*) FILTER (WHERE due_at >= {start} AND due_at <= {as_of} AND NOT not_affected) AS due,
+            count(*) FILTER (WHERE due_at >= {start} AND due_at <= {as_of} AND sla_status IN ('met'
+                , 'met_by_exception')) AS met,
+            avg(datediff('second', first_detected_at
+                , fixed_at)) FILTER (WHERE fixed_at >= {start}) / 86400.0 AS mean_days,
+            median(datediff('second', first_detected_at, fixed_at)) FILTER (WHERE fixed_at >= {start}) / 86400.0
+                AS median_days,
+            count(*) FILTER (WHERE is_open AND asset_active) AS open,
+            sum(exposure_seconds) / 86400.0 AS exposure_days
+        FROM a_ledger GROUP BY ALL"""
+    cells = {(r[0], r[1]): r for r in ctx.con.execute(sql, params.for_sql(sql)).fetchall()}
+    out = []
+    for vuln in VULN_IMPORTANCE:
+        for asset in ASSET_IMPORTANCE:
+            row = cells.get((vuln, asset))
+            due, met = (row[2], row[3]) if row else (0, 0)
+            out.append(
+                {
+                    "vuln_importance": vuln,
+                    "asset_importance": asset,
+                    "due": due,
+                    "met": met,
+                    "met_by_deadline": pct(met, due).model_dump(),
+                    "mean_days": round(row[4], 1) if row and row[4] is not None else None,
+                    "median_days": round(row[5], 1) if row and row[5] is not None else None,
+                    "open": row[6] if row else 0,
+                    "exposure_days": round(row[7] or 0.0, 1) if row else 0.0,
+                }
+            )
+    return out
+
+
+__all__ = ["build_headline", "count", "importance_matrix"]

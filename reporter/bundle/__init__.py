@@ -1,0 +1,1 @@
+"""Opening evidence bundles safely: confinement, limits, hashing, manifest and policy documents."""

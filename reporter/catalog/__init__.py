@@ -1,0 +1,1 @@
+"""The control library: framework catalogs, controls, organisation packs, lint, framework status."""

@@ -1,0 +1,310 @@
+"""What every check shares: the context it reads, the outcome it returns, and `evaluate`, which
+turns a population query and a gap query into an honest status.
+
+A check is a pure function of the evidence store (read through the derived `a_*` tables), the
+policy and the assessment instant. It never writes, never prints, and never sees the clock.
+
+Status rules, in order (docs/controls.md):
+1. a needed record kind is absent from the bundle          → insufficient_evidence
+2. the population is empty                                 → not_applicable (with the reason)
+3. a gap that is a violation and not covered by an exception → fail
+4. gaps the evidence cannot decide (missing fields)         → partial
+5. every gap covered by a valid exception                   → excepted
+6. otherwise                                                → pass
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import duckdb
+
+from reporter.models.manifest import Period
+from reporter.models.policy import Policy
+from reporter.models.results import Certainty, Gap, Measure
+from reporter.models.status import Status
+from reporter.store.sql import Params
+
+GAP_COLUMNS = (
+    "kind",
+    "record_id",
+    "_source",
+    "_rec",
+    "_line",
+    "message",
+    "certainty",
+    "asset_id",
+    "vuln_id",
+    "identity_id",
+)
+GAP_ORDER = "excepted_by IS NOT NULL, _source, _rec, record_id, message"
+GAPS_DDL = """
+CREATE OR REPLACE TABLE a_gaps (
+    control_id VARCHAR, severity VARCHAR, kind VARCHAR, record_id VARCHAR, _source VARCHAR, _rec BIGINT,
+    _line BIGINT, message VARCHAR, certainty VARCHAR, asset_id VARCHAR, vuln_id VARCHAR, identity_id VARCHAR,
+    sha256 VARCHAR, excepted_by VARCHAR
+)"""
+
+
+class ExceptionScope(StrEnum):
+    """Which exceptions may cover a control's gaps (exceptions never cover EXC or EVD controls)."""
+
+    NONE = "none"  # exceptions cannot cover these gaps
+    CONTROL = "control"  # only exceptions naming the control in control_ids
+    FINDINGS = "findings"  # also exceptions covering the gap's (asset, vulnerability)
+    IDENTITIES = "identities"  # also exceptions naming the gap's identity
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a check may read."""
+
+    con: duckdb.DuckDBPyConnection
+    policy: Policy
+    period: Period
+    as_of: datetime
+    kinds_present: frozenset[str]  # kinds for which the bundle lists at least one source
+    gap_cap: int = 1000
+    control_id: str = ""
+    severity: str = "medium"
+
+    def for_control(self, control_id: str, severity: str) -> CheckContext:
+        """The same context, evaluating one control."""
+        return replace(self, control_id=control_id, severity=severity)
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """What a check returns."""
+
+    status: Status
+    reason: str
+    measure: Measure
+    population: int
+    gap_total: int
+    gaps_excepted: int
+    gaps: list[Gap]
+
+
+def gap_select(
+    *,
+    kind: str,
+    record_id: str,
+    source: str,
+    message: str,
+    rec: str = "NULL",
+    line: str = "NULL",
+    certainty: str = "'violation'",
+    asset_id: str = "NULL",
+    vuln_id: str = "NULL",
+    identity_id: str = "NULL",
+) -> str:
+    """The SELECT list of a gap query, in the column order `evaluate` expects."""
+    return (
+        f"'{kind}' AS kind, ({record_id})::VARCHAR AS record_id, ({source})::VARCHAR AS _source, "
+        f"({rec})::BIGINT AS _rec, ({line})::BIGINT AS _line, ({message})::VARCHAR AS message, "
+        f"({certainty})::VARCHAR AS certainty, ({asset_id})::VARCHAR AS asset_id, "
+        f"({vuln_id})::VARCHAR AS vuln_id, ({identity_id})::VARCHAR AS identity_id"
+    )
+
+
+def record_gap(alias: str, kind: str, message: str, **extra: str) -> str:
+    """`gap_select` for a gap that cites a record of a store table aliased `alias`."""
+    return gap_select(
+        kind=kind,
+        record_id=f"{alias}.id",
+        source=f"{alias}._source",
+        rec=f"{alias}._rec",
+        line=f"{alias}._line",
+        message=message,
+        **extra,
+    )
+
+
+def pct(numerator: int, denominator: int) -> Measure:
+    """A ratio measure; a zero denominator prints n/a, never 100 %."""
+    if denominator == 0:
+        return Measure(numerator=numerator, denominator=0, value=None, display="n/a (no population)")
+    ratio = numerator / denominator
+    return Measure(
+        numerator=numerator,
+        denominator=denominator,
+        value=round(ratio, 6),
+        display=f"{ratio * 100:.1f} % ({numerator:,}/{denominator:,})",
+    )
+
+
+def count(value: int, unit: str = "count") -> Measure:
+    """A count measure."""
+    return Measure(numerator=value, value=float(value), unit=unit, display=f"{value:,}")
+
+
+def scalar(ctx: CheckContext, sql: str, params: Params | None = None) -> int:
+    """One integer from a query (0 when NULL)."""
+    row = ctx.con.execute(sql, (params or Params()).for_sql(sql)).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def missing_kinds(ctx: CheckContext, needs: Iterable[str]) -> list[str]:
+    """Needed kinds for which the bundle has no source at all."""
+    return [k for k in needs if k not in ctx.kinds_present]
+
+
+def insufficient(missing: list[str]) -> CheckOutcome:
+    """The outcome when needed evidence is absent: never a pass."""
+    return CheckOutcome(
+        status=Status.INSUFFICIENT_EVIDENCE,
+        reason=f"the bundle has no {', '.join(missing)} evidence; this control cannot be assessed",
+        measure=Measure(display="n/a (no evidence)"),
+        population=0,
+        gap_total=0,
+        gaps_excepted=0,
+        gaps=[],
+    )
+
+
+def _exception_tables(scope: ExceptionScope, control: str, as_of: str) -> tuple[str, str, str]:
+    """(CTEs, joins, expression) giving the valid exception (in force at as_of) that covers a gap `g`.
+
+    An exception covers a control's gaps only as far as its scope reaches: naming the control alone
+    covers all its gaps; naming the control and assets (or tags) covers the gaps on those assets;
+    a finding or identity scope covers the gaps on those findings or identities, for every control
+    when it names none, else only for the controls it names. Exceptions are few and gaps can be
+    millions: each kind of match is a small keyed table, hash-joined to the gaps."""
+    if scope is ExceptionScope.NONE:
+        return "", "", "NULL"
+    names = f"list_contains(control_ids, {control})"
+    for_control = f"(len(control_ids) = 0 OR {names})"
+    asset_only = "len(vuln_ids) = 0 AND len(finding_ids) = 0 AND len(identity_ids) = 0"
+    ctes = [
+        f"ex AS (SELECT * FROM a_exc WHERE sound AND approved_at <= {as_of} AND {as_of} < expires_at)",
+        f"xc AS (SELECT min(id) AS id FROM ex WHERE {names} AND {asset_only} AND len(asset_ids) = 0 "
+        "AND len(asset_tags) = 0)",
+        f"xa AS (SELECT asset_id, min(id) AS id FROM (SELECT unnest(asset_ids) AS asset_id, id FROM ex "
+        f"WHERE {names} AND {asset_only} UNION ALL SELECT a.id, e.id FROM ex e JOIN assets a "
+        f"ON list_has_any(e.asset_tags, a.tags) WHERE list_contains(e.control_ids, {control}) "
+        f"AND len(e.vuln_ids) = 0 AND len(e.finding_ids) = 0 AND len(e.identity_ids) = 0) GROUP BY asset_id)",
+    ]
+    joins = ["LEFT JOIN xa ON xa.asset_id = g.asset_id"]
+    parts = ["(SELECT id FROM xc)", "xa.id"]
+    if scope is ExceptionScope.FINDINGS:
+        ctes.append(
+            "xf AS (SELECT s.asset_id, s.vuln_id, min(e.id) AS id FROM a_exc_scope s JOIN ex e ON e.id = s.exception_id "
+            f"WHERE (len(e.control_ids) = 0 OR list_contains(e.control_ids, {control})) GROUP BY ALL)"
+        )
+        joins.append("LEFT JOIN xf ON xf.asset_id = g.asset_id AND xf.vuln_id = g.vuln_id")
+        parts.append("xf.id")
+    if scope is ExceptionScope.IDENTITIES:
+        ctes.append(
+            "xi AS (SELECT identity_id, min(id) AS id FROM (SELECT unnest(identity_ids) AS identity_id, id FROM ex "
+            f"WHERE {for_control}) GROUP BY identity_id)"
+        )
+        joins.append("LEFT JOIN xi ON xi.identity_id = g.identity_id")
+        parts.append("xi.id")
+    return ", ".join(ctes) + ", ", " ".join(joins), f"least({', '.join(parts)})"
+
+
+def evaluate(
+    ctx: CheckContext,
+    *,
+    needs: Iterable[str],
+    population_sql: str,
+    gaps_sql: str,
+    noun: str,
+    exceptions: ExceptionScope = ExceptionScope.CONTROL,
+    params: Params | None = None,
+) -> CheckOutcome:
+    """Run a check defined by a population count and a gap query (columns: GAP_COLUMNS)."""
+    missing = missing_kinds(ctx, needs)
+    if missing:
+        return insufficient(missing)
+    params = params or Params()
+    population = scalar(ctx, population_sql, params)
+    if population == 0:
+        return CheckOutcome(
+            status=Status.NOT_APPLICABLE,
+            reason=f"no {noun} to evaluate in the bundle",
+            measure=pct(0, 0),
+            population=0,
+            gap_total=0,
+            gaps_excepted=0,
+            gaps=[],
+        )
+    control, severity = params.add(ctx.control_id), params.add(ctx.severity)
+    ctes, joins, covering = _exception_tables(exceptions, control, params.add(ctx.as_of))
+    # Every gap goes into a_gaps (complete: findings.csv, SQL users); the results list the first ones.
+    insert = (
+        f"INSERT INTO a_gaps WITH {ctes}g AS ({gaps_sql}) SELECT {control}, {severity}, g.kind, g.record_id, "
+        f"g._source, g._rec, g._line, g.message, g.certainty, g.asset_id, g.vuln_id, g.identity_id, s.sha256, "
+        f"{covering} FROM g LEFT JOIN sources s ON s.path = g._source {joins}"
+    )
+    ctx.con.execute(insert, params.for_sql(insert))
+    # Two queries: exact counts, then the first gaps (a top-N sort). Window counts over the whole
+    # group next to ORDER BY … LIMIT cost seconds per hundred thousand gaps.
+    mine = {"c": ctx.control_id}
+    counts = ctx.con.execute(
+        "SELECT count(*), count(excepted_by), count(*) FILTER (WHERE excepted_by IS NULL AND certainty = 'violation') "
+        "FROM a_gaps WHERE control_id = $c",
+        mine,
+    ).fetchone()
+    total, excepted, violations = (int(v) for v in counts) if counts else (0, 0, 0)
+    sql = (
+        "SELECT kind, record_id, _source, _rec, _line, message, certainty, asset_id, vuln_id, identity_id, sha256, "
+        f"excepted_by FROM a_gaps WHERE control_id = $c ORDER BY {GAP_ORDER} LIMIT {int(ctx.gap_cap)}"
+    )
+    gaps = [_gap(ctx, row) for row in ctx.con.execute(sql, mine).fetchall()]
+    return CheckOutcome(
+        status=_status(total, excepted, violations),
+        reason=_reason(population, noun, total, excepted, violations),
+        measure=pct(max(population - total, 0), population),
+        population=population,
+        gap_total=total,
+        gaps_excepted=excepted,
+        gaps=gaps,
+    )
+
+
+def _gap(ctx: CheckContext, row: tuple[Any, ...]) -> Gap:
+    kind, record_id, source, rec, line, message, certainty, asset_id, _vuln, _identity, sha256, excepted = row[:12]
+    return Gap(
+        control_id=ctx.control_id,
+        kind=str(kind),
+        record_id=str(record_id),
+        source=str(source or ""),
+        record=rec,
+        line=line,
+        sha256=sha256,
+        message=str(message),
+        severity=ctx.severity,
+        certainty=Certainty(str(certainty)),
+        asset_id=asset_id,
+        excepted_by=excepted,
+    )
+
+
+def _status(total: int, excepted: int, violations: int) -> Status:
+    if violations:
+        return Status.FAIL
+    if total and excepted == total:
+        return Status.EXCEPTED
+    if total > excepted:
+        return Status.PARTIAL
+    return Status.PASS
+
+
+def _reason(population: int, noun: str, total: int, excepted: int, violations: int) -> str:
+    if total == 0:
+        return f"all {population:,} {noun} meet the control"
+    parts = [f"{total:,} of {population:,} {noun} flagged"]
+    if violations:
+        parts.append(f"{violations:,} violation(s)")
+    undecided = total - excepted - violations
+    if undecided:
+        parts.append(f"{undecided:,} undecidable from the evidence")
+    if excepted:
+        parts.append(f"{excepted:,} covered by a valid exception")
+    return "; ".join(parts)

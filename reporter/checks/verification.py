@@ -1,0 +1,180 @@
+"""VER: fixes are proven to have taken effect (SP 800-40r4 §2.2 step 3c), not only deployed."""
+
+from __future__ import annotations
+
+from reporter.checks.base import CheckContext, CheckOutcome, ExceptionScope, evaluate, gap_select, record_gap
+from reporter.checks.registry import register
+from reporter.store.sql import Params
+
+_TS = "strftime({0}, '%Y-%m-%d %H:%MZ')"
+
+
+@register("verification.unverified_success")
+def unverified_success(ctx: CheckContext) -> CheckOutcome:
+    """A deployment reported successful is activity, not remediation, until a verification of its
+    findings on its asset shows the fix took effect (E4). The window is 7 days for urgent exposure
+    (KEV, BOD 26-04 3/14-day tiers, internet-facing) and 30 days otherwise; deployments whose window
+    is still open at as_of are not yet due. Example gap: "deployment d-1 succeeded 2026-07-10; no
+    verification of CVE-2024-6387 on a-web-01 by 2026-08-09"."""
+    params = Params()
+    as_of = params.add(ctx.as_of)
+    # a_dep_check (reporter/assess/derive.py): one row per successful deployment and target
+    targets = "SELECT id, asset_id, completed_at, vuln_id, urgent, window_end AS deadline, verified FROM a_dep_check"
+    due = f"SELECT * FROM ({targets}) WHERE deadline <= {as_of}"
+    population = f"SELECT count(DISTINCT id) FROM ({due})"
+    message = (
+        f"'deployment ' || d.id || ' succeeded ' || {_TS.format('d.completed_at')} || '; no verification of ' "
+        f"|| u.vulns || ' on ' || d.asset_id || ' by ' || {_TS.format('u.deadline')}"
+    )
+    gaps = f"""
+        SELECT {record_gap("d", "deployments", message, asset_id="d.asset_id", vuln_id="u.first_vuln")}
+        FROM (SELECT id, string_agg(vuln_id, ', ' ORDER BY vuln_id) AS vulns, min(vuln_id) AS first_vuln,
+                     max(deadline) AS deadline
+              FROM ({due}) WHERE NOT verified GROUP BY id) u
+        JOIN deployments d ON d.id = u.id"""
+    return evaluate(
+        ctx,
+        needs=("deployments", "verifications"),
+        population_sql=population,
+        gaps_sql=gaps,
+        noun="successful deployments past their verification window",
+        params=params,
+        exceptions=ExceptionScope.FINDINGS,
+    )
+
+
+@register("verification.still_vulnerable")
+def still_vulnerable(ctx: CheckContext) -> CheckOutcome:
+    """The "false success": a deployment reported successful whose first later verification (clock
+    skew tolerated) finds the asset still vulnerable — pending reboot, wrong package, a bundled copy
+    (E3). Example gap: "deployment d-7 succeeded 2026-07-10 but v-9 on 2026-07-12 found CVE-… still
+    present on a-db-02"."""
+    params = Params()
+    first = "SELECT id, asset_id, completed_at, vuln_id, first FROM a_dep_check"
+    checked = f"SELECT * FROM ({first}) WHERE first IS NOT NULL"
+    population = f"SELECT count(DISTINCT id) FROM ({checked})"
+    message = (
+        f"'deployment ' || d.id || ' succeeded ' || {_TS.format('d.completed_at')} || ' but verification ' "
+        f"|| u.vid || ' on ' || {_TS.format('u.at')} || ' found ' || u.vuln_id || ' still present on ' || d.asset_id"
+    )
+    gaps = f"""
+        SELECT {record_gap("d", "deployments", message, asset_id="d.asset_id", vuln_id="u.vuln_id")}
+        FROM (SELECT id, arg_min(vuln_id, vuln_id) AS vuln_id, arg_min(first.vid, vuln_id) AS vid,
+                     arg_min(first.at, vuln_id) AS at
+              FROM ({checked}) WHERE first.result = 'vulnerable' GROUP BY id) u
+        JOIN deployments d ON d.id = u.id"""
+    return evaluate(
+        ctx,
+        needs=("deployments", "verifications"),
+        population_sql=population,
+        gaps_sql=gaps,
+        noun="successful deployments with a later verification",
+        params=params,
+        exceptions=ExceptionScope.FINDINGS,
+    )
+
+
+@register("verification.closure_evidence")
+def closure_evidence(ctx: CheckContext) -> CheckOutcome:
+    """A finding the source system closed counts as remediated only with a not-vulnerable
+    verification or a recorded retirement (E5). Example gap: "f-123 closed 2026-08-02 without a
+    verification or retirement record"."""
+    closed = "SELECT * FROM a_ledger WHERE NOT source_open AND NOT not_affected"
+    message = (
+        "'finding ' || l.finding_id || ' (' || l.vuln_id || ' on ' || l.asset_id || ') closed '"
+        f" || COALESCE({_TS.format('l.source_closed_at')}, 'at an unknown time') "
+        "|| ' without a not-vulnerable verification or retirement record'"
+    )
+    gaps = f"""
+        SELECT {
+        gap_select(
+            kind="findings",
+            record_id="l.finding_id",
+            source="l._source",
+            rec="l._rec",
+            line="l._line",
+            message=message,
+            asset_id="l.asset_id",
+            vuln_id="l.vuln_id",
+        )
+    }
+        FROM ({closed}) l WHERE l.fix_at IS NULL AND NOT l.retirement_recorded"""
+    return evaluate(
+        ctx,
+        needs=("findings", "verifications"),
+        population_sql=f"SELECT count(*) FROM ({closed})",
+        gaps_sql=gaps,
+        noun="closed finding-instances",
+        exceptions=ExceptionScope.CONTROL,
+    )
+
+
+@register("verification.fix_without_change")
+def fix_without_change(ctx: CheckContext) -> CheckOutcome:
+    """A verified fix with no deployment naming it is a change nobody recorded (manual fix, vendor
+    side, rebuild): accepted as remediated but a change-management gap. Example gap: "CVE-… on a-app-3
+    verified fixed 2026-08-14 with no deployment or change record"."""
+    message = (
+        "l.vuln_id || ' on ' || l.asset_id || ' verified fixed ' || "
+        f"{_TS.format('l.fixed_at')} || ' with no deployment or change record'"
+    )
+    gaps = f"""
+        SELECT {
+        gap_select(
+            kind="findings",
+            record_id="l.finding_id",
+            source="l._source",
+            rec="l._rec",
+            line="l._line",
+            message=message,
+            asset_id="l.asset_id",
+            vuln_id="l.vuln_id",
+        )
+    }
+        FROM a_ledger l WHERE l.state = 'fixed_without_change_record'"""
+    return evaluate(
+        ctx,
+        needs=("findings", "verifications", "deployments"),
+        population_sql="SELECT count(*) FROM a_ledger WHERE is_fixed",
+        gaps_sql=gaps,
+        noun="verified fixes",
+        exceptions=ExceptionScope.CONTROL,
+    )
+
+
+@register("verification.ephemeral_unverified")
+def ephemeral_unverified(ctx: CheckContext) -> CheckOutcome:
+    """An ephemeral asset (pod, spot instance) that vanished before verification is not remediated:
+    its findings close only as `retired` when a retirement record exists (metrics.md §6.1). Example
+    gap: "pod a-ctr-17 gone 2026-07-20 with CVE-… unverified and no retirement record"."""
+    params = Params()
+    as_of = params.add(ctx.as_of)
+    vanished = f"SELECT * FROM a_ledger WHERE ephemeral AND gone_at IS NOT NULL AND gone_at <= {as_of}"
+    message = (
+        "'ephemeral asset ' || l.asset_id || CASE WHEN l.retired_at IS NOT NULL THEN ' terminated ' "
+        "ELSE ' last seen ' END || "
+        f"{_TS.format('l.gone_at')} || ' with ' || l.vuln_id || ' never verified fixed and no retirement record'"
+    )
+    gaps = f"""
+        SELECT {
+        gap_select(
+            kind="findings",
+            record_id="l.finding_id",
+            source="l._source",
+            rec="l._rec",
+            line="l._line",
+            message=message,
+            asset_id="l.asset_id",
+            vuln_id="l.vuln_id",
+        )
+    }
+        FROM ({vanished}) l WHERE NOT l.retirement_recorded AND NOT l.is_fixed AND NOT l.not_affected"""
+    return evaluate(
+        ctx,
+        needs=("assets", "findings", "verifications"),
+        population_sql=f"SELECT count(*) FROM ({vanished})",
+        gaps_sql=gaps,
+        noun="finding-instances on vanished ephemeral assets",
+        params=params,
+        exceptions=ExceptionScope.CONTROL,
+    )

@@ -1,0 +1,139 @@
+"""`exposure-reporter assess`: evaluate every control and metric; exit 1 when gaps reach --fail-on."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from reporter.assess.engine import AssessOptions
+from reporter.catalog.loader import load_library
+from reporter.cli.bundle_options import (
+    DEFAULT_MAX_FILE_MIB,
+    DEFAULT_MAX_LINE_MIB,
+    BundleArg,
+    DbOption,
+    MaxFileOption,
+    MaxLineOption,
+    MemoryOption,
+    load_options,
+    progress_bar,
+)
+from reporter.cli.common import MappingsOption, app, err, guarded
+from reporter.cli.validate_cmd import render_text
+from reporter.errors import ExitCode, UsageError
+from reporter.models.results import Assessment
+from reporter.output import write_atomic
+from reporter.pipeline import AssessRun, LoadOptions, assess_bundle
+
+
+class FailOn(StrEnum):
+    """Gap severities, most severe first; `none` never fails."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    NONE = "none"
+
+
+SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Assess as of this date (its end, UTC) or ISO timestamp with zone. Default: the "
+        "end of the bundle's period, never the wall clock.",
+        show_default=False,
+    ),
+]
+FailOnOption = Annotated[
+    FailOn, typer.Option("--fail-on", help="Exit 1 when an unexcepted gap of this severity or higher exists.")
+]
+MaxGapsOption = Annotated[
+    int, typer.Option("--max-gaps", help="Gaps listed per control in results.json (counts stay exact).", min=0)
+]
+
+
+def parse_as_of(text: str | None) -> datetime | None:
+    """A date means the end of that day (UTC); a timestamp must carry its zone."""
+    if text is None:
+        return None
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text) + timedelta(days=1), time.min, tzinfo=UTC)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--as-of {text!r} is not a date (YYYY-MM-DD) or ISO timestamp") from None
+    if moment.tzinfo is None:
+        raise UsageError(f"--as-of {text!r} has no time zone; add Z or an offset") from None
+    return moment.astimezone(UTC)
+
+
+def failing_gaps(assessment: Assessment, fail_on: FailOn) -> int:
+    """Unexcepted gaps at or above the threshold (excepted gaps never fail a build)."""
+    if fail_on is FailOn.NONE:
+        return 0
+    floor = SEVERITY_RANK[fail_on.value]
+    return sum(c.gap_total - c.gaps_excepted for c in assessment.controls if SEVERITY_RANK.get(c.severity, 0) >= floor)
+
+
+def run(
+    bundle: Path, mappings: Path | None, options: LoadOptions, as_of: str | None, max_gaps: int, *, exports: bool = False
+) -> AssessRun:
+    """Load the library, validate and assess (shared by assess and report)."""
+    library = load_library([mappings] if mappings else [])
+    options = replace(options, control_ids=frozenset(library.controls))
+    assess_options = AssessOptions(as_of=parse_as_of(as_of), gap_cap=max_gaps)
+    return assess_bundle(bundle, options, library, assess_options, exports=exports)
+
+
+def summary_line(assessment: Assessment) -> str:
+    """One line for people: activity against verified reduction, and the control outcome."""
+    h = assessment.headline
+    counts = ", ".join(f"{n} {s}" for s, n in assessment.status_counts.items())
+    return (
+        f"{assessment.bundle.organisation} {assessment.bundle.period_start}..{assessment.bundle.period_end}: "
+        f"{h.deployments_attempted:,} deployments, {h.activity.display} reported successful → "
+        f"{h.verified_removed.display} of targeted exposure verified removed; controls: {counts}"
+    )
+
+
+@app.command()
+def assess(
+    bundle: BundleArg,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write results.json here (default: stdout).", dir_okay=False)
+    ] = None,
+    as_of: AsOfOption = None,
+    fail_on: FailOnOption = FailOn.NONE,
+    max_gaps: MaxGapsOption = 1000,
+    db: DbOption = None,
+    mappings: MappingsOption = None,
+    max_file_mib: MaxFileOption = DEFAULT_MAX_FILE_MIB,
+    max_line_mib: MaxLineOption = DEFAULT_MAX_LINE_MIB,
+    memory_limit: MemoryOption = None,
+) -> None:
+    """Assess a valid bundle against the control library. Exit 0, 1 (gaps at --fail-on), 3 invalid."""
+    with guarded(), progress_bar(output is not None) as progress:
+        result = run(
+            bundle, mappings, load_options(db, max_file_mib, max_line_mib, memory_limit, progress), as_of, max_gaps
+        )
+        if result.assessment is None:
+            err(render_text(result.validation, quiet=True).rstrip())
+            raise typer.Exit(int(ExitCode.INVALID))
+        data = result.assessment.model_dump_json(indent=2).encode() + b"\n"
+        if output is None:
+            typer.echo(data.decode(), nl=False)
+        else:
+            write_atomic(output, data)
+            typer.echo(summary_line(result.assessment))
+    failing = failing_gaps(result.assessment, fail_on)
+    if failing:
+        err(f"{failing:,} unexcepted gap(s) at or above '{fail_on.value}'")
+        raise typer.Exit(int(ExitCode.GAPS))

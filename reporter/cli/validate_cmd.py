@@ -1,0 +1,94 @@
+"""`exposure-reporter validate`: is this bundle usable? Exit 0 valid, 3 invalid, 2 not a bundle."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from enum import StrEnum
+from itertools import groupby
+from typing import Annotated
+
+import typer
+
+from reporter.cli.bundle_options import (
+    DEFAULT_MAX_FILE_MIB,
+    DEFAULT_MAX_LINE_MIB,
+    BundleArg,
+    DbOption,
+    MaxFileOption,
+    MaxLineOption,
+    MemoryOption,
+    load_options,
+    progress_bar,
+)
+from reporter.catalog.loader import load_library
+from reporter.cli.common import MappingsOption, app, guarded
+from reporter.errors import ExitCode
+from reporter.models.issues import Issue, IssueSeverity
+from reporter.pipeline import validate_bundle
+from reporter.validation import ValidationReport
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+@app.command()
+def validate(
+    bundle: BundleArg,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="text for people, json for machines.")
+    ] = OutputFormat.TEXT,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print errors and the summary line only.")] = False,
+    db: DbOption = None,
+    mappings: MappingsOption = None,
+    max_file_mib: MaxFileOption = DEFAULT_MAX_FILE_MIB,
+    max_line_mib: MaxLineOption = DEFAULT_MAX_LINE_MIB,
+    memory_limit: MemoryOption = None,
+) -> None:
+    """Check a bundle: safe to open, files match their hashes, every record valid, every reference
+    resolves. Exit 0 valid (warnings allowed), 3 invalid, 2 not a bundle."""
+    with guarded(), progress_bar(output_format is OutputFormat.TEXT and not quiet) as progress:
+        library = load_library([mappings] if mappings else [])
+        options = load_options(db, max_file_mib, max_line_mib, memory_limit, progress)
+        options = replace(options, control_ids=frozenset(library.controls))
+        report = validate_bundle(bundle, options)
+    if output_format is OutputFormat.JSON:
+        typer.echo(report.model_dump_json(indent=2))
+    else:
+        typer.echo(render_text(report, quiet=quiet), nl=False)
+    raise typer.Exit(int(ExitCode.OK if report.valid else ExitCode.INVALID))
+
+
+def _where(issue: Issue) -> str:
+    parts = []
+    if issue.line is not None:
+        parts.append(f"line {issue.line}")
+    elif issue.record is not None:
+        parts.append(f"record {issue.record}")
+    if issue.field:
+        parts.append(f"field {issue.field}")
+    return ", ".join(parts)
+
+
+def render_text(report: ValidationReport, *, quiet: bool = False) -> str:
+    """Issues grouped by file, then one summary line."""
+    lines: list[str] = []
+    shown = [i for i in report.issues if not quiet or i.severity is IssueSeverity.ERROR]
+    records = {f.path: f for f in report.files}
+    for file, group in groupby(shown, key=lambda i: i.file or ""):
+        info = records.get(file)
+        head = file or "(bundle)"
+        if info is not None:
+            noun = "record" if info.records == 1 else "records"
+            head += f"  ({info.records} {noun}: {', '.join(info.kinds) or 'no kind read'})"
+        lines.append(head)
+        for issue in group:
+            where = _where(issue)
+            lines.append(f"  {issue.severity.value:<8} {issue.code:<28} {where + ': ' if where else ''}{issue.message}")
+    verdict = "valid" if report.valid else "INVALID"
+    lines.append(
+        f"{report.bundle}: {verdict} — {report.errors} error(s), {report.warnings} warning(s) in "
+        f"{len(report.files)} file(s), {report.records} record(s)"
+    )
+    return "\n".join(lines) + "\n"

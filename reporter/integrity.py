@@ -1,0 +1,331 @@
+"""Cross-file integrity of a loaded bundle, set-based over the evidence store.
+
+References resolve (finding → asset, verification → finding, agent → identity...), ids are unique
+per kind, timestamps are possible (not after the file was collected; in order within a record; a
+verification not before its deployment beyond the clock-skew tolerance), and each exception's scope
+matches something. Every issue names the file and record it comes from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reporter.models.issues import Issue, IssueSeverity
+from reporter.models.kinds import KINDS
+from reporter.models.manifest import Manifest
+from reporter.models.policy import Policy
+from reporter.store.columns import columns_of
+from reporter.store.sql import Params, ident
+from reporter.store.store import EvidenceStore
+
+ERROR, WARNING = IssueSeverity.ERROR, IssueSeverity.WARNING
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference field and the kinds (tables) it may point to."""
+
+    kind: str
+    field: str
+    targets: tuple[str, ...]
+    code: str
+    many: bool = False  # the field is a list
+
+
+REFS: tuple[Ref, ...] = (
+    Ref("findings", "asset_id", ("assets",), "ref.unknown-asset"),
+    Ref("scans", "asset_id", ("assets",), "ref.unknown-asset"),
+    Ref("deployments", "asset_id", ("assets",), "ref.unknown-asset"),
+    Ref("verifications", "asset_id", ("assets",), "ref.unknown-asset"),
+    Ref("observations", "asset_id", ("assets",), "ref.unknown-asset"),
+    Ref("agents", "asset_id", ("assets",), "ref.unknown-asset"),
+    Ref("assets", "parent_image_id", ("assets",), "ref.unknown-asset"),
+    Ref("rollout_events", "asset_ids", ("assets",), "ref.unknown-asset", many=True),
+    Ref("exceptions", "asset_ids", ("assets",), "ref.unknown-asset", many=True),
+    Ref("identities", "used_by", ("assets", "agents"), "ref.unknown-asset", many=True),
+    Ref("deployments", "finding_ids", ("findings",), "ref.unknown-finding", many=True),
+    Ref("verifications", "finding_id", ("findings",), "ref.unknown-finding"),
+    Ref("rollout_events", "finding_ids", ("findings",), "ref.unknown-finding", many=True),
+    Ref("exceptions", "finding_ids", ("findings",), "ref.unknown-finding", many=True),
+    Ref("verifications", "deployment_id", ("deployments",), "ref.unknown-deployment"),
+    Ref("rollout_events", "deployment_ids", ("deployments",), "ref.unknown-deployment", many=True),
+    Ref("agents", "identity_ids", ("identities",), "ref.unknown-identity", many=True),
+    Ref("secret_exposures", "identity_id", ("identities",), "ref.unknown-identity"),
+    Ref("secret_exposures", "asset_id", ("assets",), "ref.unknown-asset"),
+    Ref("exceptions", "identity_ids", ("identities",), "ref.unknown-identity", many=True),
+    Ref(
+        "exceptions",
+        "compensating_control_ids",
+        ("compensating_controls",),
+        "ref.unknown-control",
+        many=True,
+    ),
+)
+
+# Timestamps that are legitimately in the future of the export (expiry dates).
+_FUTURE_FIELDS = frozenset({"expires_at"})
+
+
+class _Collector:
+    """Turns query rows into capped issues: the first N of each (code, file, field)."""
+
+    def __init__(self, store: EvidenceStore, cap: int) -> None:
+        self.store, self.cap = store, cap
+        self.issues: list[Issue] = []
+
+    def run(self, sql: str, params: Params, code: str, severity: IssueSeverity, field: str, message: str) -> None:
+        """`sql` selects (_source, _rec, _line, detail); `message` formats {detail}."""
+        wrapped = (
+            f"SELECT _source, _rec, _line, detail, count(*) OVER (PARTITION BY _source) AS total "
+            f"FROM ({sql}) QUALIFY row_number() OVER (PARTITION BY _source ORDER BY _rec) <= {int(self.cap)} "
+            f"ORDER BY _source, _rec"
+        )
+        summarised: set[str] = set()
+        for source, rec, line, detail, total in self.store.con.execute(wrapped, params.values).fetchall():
+            self.issues.append(
+                Issue(
+                    code=code,
+                    severity=severity,
+                    file=source,
+                    record=rec,
+                    line=line,
+                    field=field or None,
+                    message=message.format(detail=detail),
+                )
+            )
+            if total > self.cap and source not in summarised:
+                summarised.add(source)
+                self.issues.append(
+                    Issue(
+                        code=code,
+                        severity=severity,
+                        file=source,
+                        field=field or None,
+                        more=total - self.cap,
+                        message=f"{total - self.cap} more records with this problem (first {self.cap} listed)",
+                    )
+                )
+
+
+def check_integrity(
+    store: EvidenceStore, manifest: Manifest, policy: Policy, cap: int, control_ids: frozenset[str] = frozenset()
+) -> list[Issue]:
+    """Every cross-file rule; returns issues in a deterministic order. With the control library's
+    ids, exceptions that name controls are checked against them too."""
+    out = _Collector(store, cap)
+    if control_ids:
+        _control_ids(out, control_ids)
+    _duplicate_ids(out)
+    for ref in REFS:
+        _reference(out, ref)
+    _asset_consistency(out)
+    _after_collection(out, manifest)
+    _time_order(out)
+    _verification_before_deployment(out, policy.verification.clock_skew_minutes)
+    _exception_scope(out)
+    _untargeted(out)
+    return sorted(out.issues, key=Issue.sort_key)
+
+
+def _control_ids(out: _Collector, control_ids: frozenset[str]) -> None:
+    params = Params()
+    known = params.add(sorted(control_ids))
+    sql = (f"SELECT _source, _rec, _line, cid AS detail FROM (SELECT *, unnest(control_ids) AS cid FROM exceptions) "
+           f"WHERE NOT list_contains({known}, cid)")
+    out.run(sql, params, "ref.unknown-control-id", WARNING, "control_ids",
+            "names control '{detail}', which is not in the control library; it covers nothing")
+
+
+def _untargeted(out: _Collector) -> None:
+    # Not invalid, but such records cannot be linked to the exposure they claim to address.
+    sql = "SELECT _source, _rec, _line, id AS detail FROM deployments WHERE len(finding_ids) = 0 AND len(vuln_ids) = 0"
+    out.run(
+        sql,
+        Params(),
+        "ref.no-target",
+        WARNING,
+        "finding_ids",
+        "deployment {detail} names no finding or vulnerability; it cannot be matched to verifications",
+    )
+    sql = (
+        "SELECT _source, _rec, _line, id AS detail FROM verifications "
+        "WHERE finding_id IS NULL AND vuln_id IS NULL AND deployment_id IS NULL"
+    )
+    out.run(
+        sql,
+        Params(),
+        "ref.no-target",
+        WARNING,
+        "finding_id",
+        "verification {detail} names no finding, vulnerability or deployment; it verifies nothing",
+    )
+
+
+def _duplicate_ids(out: _Collector) -> None:
+    for kind in KINDS:
+        # Aggregate first: only ids that really repeat get the (costlier) positional work.
+        table = ident(kind)
+        sql = (
+            "SELECT _source, _rec, _line, "
+            "id || ' (first in ' || first_source || ' record ' || first_rec || ')' AS detail "
+            f"FROM (SELECT id, _source, _rec, _line, first_value(_source) OVER w AS first_source, "
+            f"first_value(_rec) OVER w AS first_rec, row_number() OVER w AS n FROM {table} "
+            f"WHERE id IN (SELECT id FROM {table} WHERE id IS NOT NULL GROUP BY id HAVING count(*) > 1) "
+            f"WINDOW w AS (PARTITION BY id ORDER BY _source, _rec)) WHERE n > 1"
+        )
+        out.run(
+            sql,
+            Params(),
+            "record.duplicate-id",
+            ERROR,
+            "id",
+            f"id {{detail}} is used twice in {kind}",
+        )
+
+
+def _reference(out: _Collector, ref: Ref) -> None:
+    targets = " UNION ALL ".join(f"SELECT id FROM {ident(t)}" for t in ref.targets)
+    column = ident(ref.field)
+    if ref.many:
+        source = f"SELECT _source, _rec, _line, unnest({column}) AS ref FROM {ident(ref.kind)}"
+    else:
+        source = f"SELECT _source, _rec, _line, {column} AS ref FROM {ident(ref.kind)} WHERE {column} IS NOT NULL"
+    sql = f"SELECT _source, _rec, _line, ref AS detail FROM ({source}) WHERE ref NOT IN ({targets})"
+    what = " or ".join(t.rstrip("s").replace("_", " ") for t in ref.targets)
+    out.run(
+        sql,
+        Params(),
+        ref.code,
+        ERROR,
+        ref.field,
+        f"refers to {what} '{{detail}}', which is not in the bundle",
+    )
+
+
+# A duplicated id is reported once (record.duplicate-id); references resolve to its first record so
+# that the duplicate does not cascade into further errors.
+_FIRST_FINDINGS = "(SELECT * FROM findings QUALIFY row_number() OVER (PARTITION BY id ORDER BY _source, _rec) = 1)"
+
+
+def _asset_consistency(out: _Collector) -> None:
+    duplicated = out.store.con.execute(
+        "SELECT count(*) FROM (SELECT id FROM findings GROUP BY id HAVING count(*) > 1)"
+    ).fetchone()
+    first = _FIRST_FINDINGS if duplicated and duplicated[0] else "findings"  # the window only when needed
+    sql = (
+        "SELECT v._source, v._rec, v._line, f.id || ' is on ' || f.asset_id || ', not ' || v.asset_id AS detail "
+        f"FROM verifications v JOIN {first} f ON v.finding_id = f.id WHERE v.asset_id <> f.asset_id"
+    )
+    out.run(sql, Params(), "ref.asset-mismatch", ERROR, "asset_id", "finding {detail}")
+    sql = (
+        "SELECT d._source, d._rec, d._line, f.id || ' is on ' || f.asset_id || ', not ' || d.asset_id AS detail "
+        f"FROM (SELECT *, unnest(finding_ids) AS fid FROM deployments) d JOIN {first} f ON d.fid = f.id "
+        "WHERE d.asset_id <> f.asset_id"
+    )
+    out.run(sql, Params(), "ref.asset-mismatch", ERROR, "finding_ids", "finding {detail}")
+
+
+def _after_collection(out: _Collector, manifest: Manifest) -> None:
+    params = Params()
+    period_end = params.add(manifest.period.end_at)
+    for kind, spec in KINDS.items():
+        for column in columns_of(spec.model):
+            if column.scalar != "datetime" or column.name in _FUTURE_FIELDS:
+                continue
+            col = ident(column.name)
+            joined = f"FROM {ident(kind)} k JOIN sources s ON k._source = s.path WHERE k.{col} IS NOT NULL"
+            sql = (
+                f"SELECT k._source, k._rec, k._line, strftime(k.{col}, '%Y-%m-%dT%H:%M:%SZ') || ' > ' || "
+                f"strftime(s.collected_at, '%Y-%m-%dT%H:%M:%SZ') AS detail {joined} AND k.{col} > s.collected_at"
+            )
+            out.run(
+                sql,
+                Params(),
+                "time.after-collection",
+                ERROR,
+                column.name,
+                "timestamp is after the file was collected ({detail}): impossible evidence",
+            )
+            sql = (
+                f"SELECT k._source, k._rec, k._line, strftime(k.{col}, '%Y-%m-%dT%H:%M:%SZ') AS detail "
+                f"{joined} AND k.{col} >= {period_end} AND k.{col} <= s.collected_at"
+            )
+            out.run(
+                sql,
+                params,
+                "time.after-period",
+                WARNING,
+                column.name,
+                f"{{detail}} is after the period end ({manifest.period.end}); the assessment ignores it",
+            )
+
+
+_ORDER_RULES: tuple[tuple[str, str, str], ...] = (
+    ("deployments", "completed_at", "started_at"),
+    ("findings", "closed_at", "first_detected_at"),
+    ("exceptions", "expires_at", "approved_at"),
+    ("secret_exposures", "detected_at", "exposed_at"),
+)
+
+
+def _time_order(out: _Collector) -> None:
+    for kind, later, earlier in _ORDER_RULES:
+        sql = (
+            f"SELECT _source, _rec, _line, strftime({ident(later)}, '%Y-%m-%dT%H:%M:%SZ') || ' < ' || "
+            f"strftime({ident(earlier)}, '%Y-%m-%dT%H:%M:%SZ') AS detail FROM {ident(kind)} "
+            f"WHERE {ident(later)} < {ident(earlier)}"
+        )
+        out.run(
+            sql,
+            Params(),
+            "time.out-of-order",
+            ERROR,
+            later,
+            f"{later} is before {earlier} ({{detail}})",
+        )
+
+
+def _verification_before_deployment(out: _Collector, skew_minutes: int) -> None:
+    params = Params()
+    sql = (
+        "SELECT v._source, v._rec, v._line, v.deployment_id || ' completed ' || "
+        "strftime(d.completed_at, '%Y-%m-%dT%H:%M:%SZ') || ', observed ' || "
+        "strftime(v.observed_at, '%Y-%m-%dT%H:%M:%SZ') AS detail FROM verifications v "
+        "JOIN deployments d ON v.deployment_id = d.id "
+        f"WHERE v.observed_at < d.completed_at - to_minutes({params.add(skew_minutes)})"
+    )
+    out.run(
+        sql,
+        params,
+        "time.verification-before-deployment",
+        ERROR,
+        "observed_at",
+        f"verification is earlier than its deployment by more than the {skew_minutes}-minute clock-skew "
+        "tolerance (deployment {detail})",
+    )
+
+
+def _exception_scope(out: _Collector) -> None:
+    # An exception matches: a listed finding; a finding whose vuln is listed (on the listed assets
+    # or tags when given); a listed identity; or, with no finding criteria, a listed asset or tag.
+    sql = """
+    SELECT e._source, e._rec, e._line, e.id AS detail FROM exceptions e
+    WHERE len(e.control_ids) = 0 AND NOT (
+        EXISTS (SELECT 1 FROM findings f WHERE list_contains(e.finding_ids, f.id))
+        OR EXISTS (SELECT 1 FROM findings f JOIN assets a ON f.asset_id = a.id
+                   WHERE list_contains(e.vuln_ids, f.vuln_id)
+                   AND ((len(e.asset_ids) = 0 AND len(e.asset_tags) = 0)
+                        OR list_contains(e.asset_ids, a.id) OR len(list_intersect(e.asset_tags, a.tags)) > 0))
+        OR EXISTS (SELECT 1 FROM identities i WHERE list_contains(e.identity_ids, i.id))
+        OR (len(e.vuln_ids) = 0 AND len(e.finding_ids) = 0 AND EXISTS (
+            SELECT 1 FROM assets a WHERE list_contains(e.asset_ids, a.id)
+            OR len(list_intersect(e.asset_tags, a.tags)) > 0))
+    )"""
+    out.run(
+        sql,
+        Params(),
+        "ref.scope-matches-nothing",
+        WARNING,
+        "id",
+        "exception {detail} matches no finding, asset or identity in the bundle",
+    )

@@ -1,0 +1,430 @@
+"""Loading a bundle: manifest and policy, every listed file hashed and read into the evidence store.
+
+Problems become `Issue`s so one run reports as many as possible; only an unsafe archive or a path
+that is not a bundle stops the run (raised as BundleError / UsageError). Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from reporter.bundle.limits import Limits
+from reporter.bundle.opener import MANIFEST_NAME, OpenedBundle, open_bundle
+from reporter.bundle.prescan import FileFacts, prescan
+from reporter.bundle.safeyaml import YamlDocument, load_yaml
+from reporter.errors import EvidenceError, Location, ReporterError
+from reporter.importers.interface import ImportContext, ImportedRecord
+from reporter.models.issues import Issue, IssueSeverity
+from reporter.models.kinds import KINDS
+from reporter.models.manifest import TABULAR_FORMATS, Manifest, Source
+from reporter.models.policy import Policy, PolicyFile
+from reporter.policy import default_policy, resolve_policy
+from reporter.store.messages import pydantic_issues
+from reporter.store.store import EvidenceStore, LoadResult
+
+Progress = Callable[[str, int, int], None]  # (current file, done, total)
+RECORDS_JSONL = "records-jsonl"
+
+
+@dataclass
+class SourceSummary:
+    """What was read from one evidence file."""
+
+    path: str
+    format: str
+    kinds: list[str]
+    records: int = 0
+    sha256: str | None = None
+    bytes: int = 0
+
+
+@dataclass
+class LoadedBundle:
+    """A bundle read into the store. Close it to release the store and temporary files."""
+
+    opened: OpenedBundle
+    store: EvidenceStore
+    manifest: Manifest | None
+    policy: Policy
+    issues: list[Issue] = field(default_factory=list)
+    sources: list[SourceSummary] = field(default_factory=list)
+    digest: str = ""
+    manifest_sha256: str = ""
+
+    def close(self) -> None:
+        """Close the store and remove temporary files."""
+        self.store.close()
+        self.opened.close()
+
+
+def _issue(code: str, message: str, severity: IssueSeverity = IssueSeverity.ERROR, **where: Any) -> Issue:
+    return Issue(code=code, severity=severity, message=message, **where)
+
+
+def _from_error(error: ReporterError) -> Issue:
+    loc = error.location
+    return _issue(error.code, error.message, file=loc.file, line=loc.line, record=loc.record, field=loc.field)
+
+
+def load_bundle(
+    path: Path,
+    limits: Limits,
+    *,
+    database: Path | None = None,
+    memory_limit: str | None = None,
+    progress: Progress | None = None,
+) -> LoadedBundle:
+    """Open and load a bundle. Raises only for unsafe archives and non-bundles."""
+    opened = open_bundle(path, limits)
+    try:
+        store = EvidenceStore.create(database, memory_limit=memory_limit)
+    except BaseException:
+        opened.close()
+        raise
+    loaded = LoadedBundle(opened=opened, store=store, manifest=None, policy=default_policy())
+    try:
+        _load(loaded, limits, progress)
+    except BaseException:
+        loaded.close()
+        raise
+    return loaded
+
+
+def _load(loaded: LoadedBundle, limits: Limits, progress: Progress | None) -> None:
+    manifest = _read_manifest(loaded, limits)
+    if manifest is None:
+        return
+    loaded.manifest = manifest
+    loaded.policy = _read_policy(loaded, manifest, limits)
+    _check_listing(loaded, manifest)
+    present = [s for s in manifest.sources if s.path in loaded.opened.files]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prescan") as pool:
+        for done, source in enumerate(present):
+            if progress:
+                progress(source.path, done, len(present))
+            _load_source(loaded, source, limits, pool)
+        if progress:
+            progress("", len(present), len(present))
+    _check_freshness(loaded, manifest)
+    loaded.digest = _digest(loaded)
+    period = manifest.period
+    loaded.store.set_bundle(
+        {
+            "organisation": manifest.organisation,
+            "scope": manifest.scope,
+            "period_start": period.start,
+            "period_end": period.end,
+            "period_end_at": period.end_at,
+            "prepared_by": manifest.prepared_by.name,
+            "classification": manifest.classification,
+            "digest": loaded.digest,
+        }
+    )
+
+
+# --- manifest and policy -------------------------------------------------------------------------
+
+
+def _read_document(loaded: LoadedBundle, rel: str, limits: Limits) -> tuple[bytes, YamlDocument] | None:
+    path = loaded.opened.root / rel
+    try:
+        prescan(path, rel, limits, text=True)
+        raw = path.read_bytes()
+        return raw, load_yaml(raw, rel, limits)
+    except EvidenceError as error:
+        loaded.issues.append(_from_error(error))
+        return None
+
+
+def _read_manifest(loaded: LoadedBundle, limits: Limits) -> Manifest | None:
+    read = _read_document(loaded, MANIFEST_NAME, limits)
+    if read is None:
+        return None
+    raw, document = read
+    loaded.manifest_sha256 = hashlib.sha256(raw).hexdigest()
+    if not isinstance(document.data, dict):
+        loaded.issues.append(_issue("manifest.invalid", "must be a mapping of keys", file=MANIFEST_NAME, line=1))
+        return None
+    try:
+        manifest = Manifest.model_validate(document.data)
+    except ValidationError as exc:
+        loaded.issues.extend(pydantic_issues(exc, MANIFEST_NAME, None, document.line_of, prefix="manifest"))
+        return None
+    problems = _source_problems(manifest, document)
+    loaded.issues.extend(problems)
+    return None if problems else manifest
+
+
+def _source_problems(manifest: Manifest, document: YamlDocument) -> list[Issue]:
+    issues = []
+    for i, source in enumerate(manifest.sources):
+        fmt = source.effective_format
+        line = document.line_of(("sources", i, "kind"))
+        if fmt in TABULAR_FORMATS:
+            if source.kind is None:
+                issues.append(
+                    _issue(
+                        "manifest.invalid",
+                        f"source {source.path} needs a kind (one of: {', '.join(KINDS)})",
+                        field=f"sources[{i}].kind",
+                        file=MANIFEST_NAME,
+                        line=line,
+                    )
+                )
+            elif source.kind not in KINDS:
+                issues.append(
+                    _issue(
+                        "manifest.invalid",
+                        f"unknown kind '{source.kind[:40]}' (one of: {', '.join(KINDS)})",
+                        field=f"sources[{i}].kind",
+                        file=MANIFEST_NAME,
+                        line=line,
+                    )
+                )
+        elif fmt != RECORDS_JSONL and not _importer_known(fmt):
+            issues.append(
+                _issue(
+                    "manifest.invalid",
+                    f"unknown format '{fmt[:40]}' (one of: {', '.join(_formats())})",
+                    field=f"sources[{i}].format",
+                    file=MANIFEST_NAME,
+                    line=document.line_of(("sources", i, "format")),
+                )
+            )
+    return issues
+
+
+def _formats() -> list[str]:
+    from reporter.importers.registry import importer_formats  # noqa: PLC0415
+
+    return [*TABULAR_FORMATS, RECORDS_JSONL, *importer_formats()]
+
+
+def _importer_known(fmt: str) -> bool:
+    return fmt in _formats()
+
+
+def _read_policy(loaded: LoadedBundle, manifest: Manifest, limits: Limits) -> Policy:
+    if manifest.policy is None:
+        return default_policy()
+    rel = manifest.policy
+    if rel not in loaded.opened.files:
+        loaded.issues.append(_issue("policy.invalid", "policy file named in bundle.yaml is missing", file=rel))
+        return default_policy()
+    read = _read_document(loaded, rel, limits)
+    if read is None:
+        return default_policy()
+    document = read[1]
+    try:
+        return resolve_policy(PolicyFile.model_validate(document.data or {}))
+    except ValidationError as exc:
+        loaded.issues.extend(pydantic_issues(exc, rel, None, document.line_of, prefix="policy"))
+    except ValueError as exc:
+        loaded.issues.append(_issue("policy.invalid", str(exc), file=rel))
+    return default_policy()
+
+
+def _check_listing(loaded: LoadedBundle, manifest: Manifest) -> None:
+    listed = {s.path for s in manifest.sources}
+    for source in manifest.sources:
+        if source.path not in loaded.opened.files:
+            loaded.issues.append(
+                _issue(
+                    "source.missing",
+                    "listed in bundle.yaml but not in the bundle",
+                    file=source.path,
+                )
+            )
+    known = listed | {MANIFEST_NAME} | ({manifest.policy} if manifest.policy else set())
+    for rel in sorted(set(loaded.opened.files) - known):
+        loaded.issues.append(
+            _issue(
+                "source.unlisted",
+                "file is in the bundle but not listed in bundle.yaml; it was not read",
+                IssueSeverity.WARNING,
+                file=rel,
+            )
+        )
+
+
+# --- evidence files ------------------------------------------------------------------------------
+
+
+# DuckDB enforces the line limit itself on these, so hashing can overlap with loading; other
+# formats are parsed as whole documents and must pass the prescan before anything parses them.
+_OVERLAPPED = frozenset({"csv", "jsonl", "parquet"})
+
+
+def _load_source(loaded: LoadedBundle, source: Source, limits: Limits, pool: ThreadPoolExecutor) -> None:
+    rel, fmt = source.path, source.effective_format
+    path = loaded.opened.root / rel
+    text = fmt != "parquet" and not fmt.endswith(("-xml", ".gz"))
+    facts: Future[FileFacts] = pool.submit(prescan, path, rel, limits, text=text)
+    summary = SourceSummary(path=rel, format=fmt, kinds=[source.kind] if source.kind else [])
+    loaded.sources.append(summary)
+    if fmt not in _OVERLAPPED and not _prescan_ok(loaded, facts):
+        return
+    try:
+        results = _read(loaded, source, path, limits)
+        load_error: Issue | None = None
+    except EvidenceError as error:
+        results, load_error = {}, _from_error(error)
+    except OSError as exc:  # e.g. removed or unreadable while the bundle was being read
+        results, load_error = {}, _issue("file.unreadable", f"cannot read: {exc.strerror or exc}", file=rel)
+    if fmt in _OVERLAPPED and not _prescan_ok(loaded, facts):
+        for kind in results:  # the file is refused as a whole: drop what was read
+            loaded.store.con.execute(f'DELETE FROM "{kind}" WHERE _source = $s', {"s": rel})
+        return
+    if load_error:
+        loaded.issues.append(load_error)
+    for result in results.values():
+        loaded.issues.extend(result.issues)
+    fact = facts.result()
+    summary.kinds = sorted(results) or summary.kinds
+    summary.records = sum(r.records for r in results.values())
+    summary.sha256, summary.bytes = fact.sha256, fact.size
+    _check_hash(loaded, source, fact)
+    loaded.store.add_source(
+        {
+            "path": rel,
+            "kinds": summary.kinds,
+            "format": fmt,
+            "tool": source.tool,
+            "collected_at": source.collected_at,
+            "sha256": fact.sha256,
+            "sha256_declared": source.sha256,
+            "bytes": fact.size,
+            "records": summary.records,
+            "description": source.description,
+        }
+    )
+
+
+def _prescan_ok(loaded: LoadedBundle, facts: Future[FileFacts]) -> bool:
+    try:
+        facts.result()
+    except EvidenceError as error:
+        loaded.issues.append(_from_error(error))
+        return False
+    except OSError as exc:
+        loaded.issues.append(_issue("file.unreadable", f"cannot read: {exc.strerror or exc}", file=exc.filename))
+        return False
+    return True
+
+
+def _read(loaded: LoadedBundle, source: Source, path: Path, limits: Limits) -> dict[str, LoadResult]:
+    fmt, store = source.effective_format, loaded.store
+    if fmt in TABULAR_FORMATS:
+        assert source.kind is not None
+        return {source.kind: store.load_file(KINDS[source.kind], path, source.path, fmt, limits)}
+    if fmt == RECORDS_JSONL:
+        records = _read_records_jsonl(path, source.path)
+    else:
+        from reporter.importers.registry import get_importer  # noqa: PLC0415
+        from reporter.importers.run import collect  # noqa: PLC0415
+
+        context = ImportContext(source_path=source.path, asset_id=source.asset_id, collected_at=source.collected_at)
+        records = collect(get_importer(fmt), path, context)
+    by_kind: dict[str, list[ImportedRecord]] = {}
+    for record in records:
+        by_kind.setdefault(record.kind, []).append(record)
+    return {
+        kind: store.load_imported(KINDS[kind], items, source.path, limits) for kind, items in sorted(by_kind.items())
+    }
+
+
+def _read_records_jsonl(path: Path, rel: str) -> list[ImportedRecord]:
+    """`exposure-reporter import` output: one record per line with a `kind` key."""
+    records = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise EvidenceError(
+                    f"not valid JSON: {exc.msg}",
+                    code="record.invalid-json",
+                    location=_at(rel, number),
+                ) from None
+            if not isinstance(data, dict) or data.get("kind") not in KINDS:
+                raise EvidenceError(
+                    f"each line needs a 'kind' key naming a record kind ({', '.join(KINDS)})",
+                    code="record.missing-field",
+                    location=_at(rel, number, "kind"),
+                )
+            kind = data.pop("kind")
+            records.append(ImportedRecord(kind=kind, data=data, location=f"line {number}"))
+    return records
+
+
+def _at(rel: str, line: int, fld: str | None = None) -> Location:
+    return Location(file=rel, line=line, field=fld)
+
+
+def _check_hash(loaded: LoadedBundle, source: Source, fact: FileFacts) -> None:
+    if source.sha256 is None:
+        loaded.issues.append(
+            _issue(
+                "source.no-hash",
+                "bundle.yaml gives no sha256 for this file; its integrity cannot be checked",
+                IssueSeverity.WARNING,
+                file=source.path,
+            )
+        )
+    elif source.sha256 != fact.sha256:
+        loaded.issues.append(
+            _issue(
+                "source.hash-mismatch",
+                f"sha256 is {fact.sha256}, bundle.yaml says {source.sha256}: the file changed after the "
+                "manifest was written",
+                file=source.path,
+            )
+        )
+
+
+def _check_freshness(loaded: LoadedBundle, manifest: Manifest) -> None:
+    fresh = loaded.policy.freshness
+    end = manifest.period.end_at
+    for source in manifest.sources:
+        kinds = [source.kind] if source.kind else []
+        max_age = min([fresh.per_kind.get(k, fresh.max_age_days) for k in kinds] or [fresh.max_age_days])
+        if source.collected_at < end - timedelta(days=max_age):
+            loaded.issues.append(
+                _issue(
+                    "source.stale",
+                    f"collected {source.collected_at:%Y-%m-%d}, more than {max_age} days before the period end "
+                    f"{manifest.period.end}; it may not show the state at the end of the period",
+                    IssueSeverity.WARNING,
+                    file=source.path,
+                )
+            )
+        elif source.collected_at > end + timedelta(days=fresh.max_lag_days):
+            loaded.issues.append(
+                _issue(
+                    "source.late",
+                    f"collected {source.collected_at:%Y-%m-%d}, more than {fresh.max_lag_days} days after the "
+                    "period end; records after the period end are ignored by the assessment",
+                    IssueSeverity.WARNING,
+                    file=source.path,
+                )
+            )
+
+
+def _digest(loaded: LoadedBundle) -> str:
+    """The bundle digest: manifest hash plus every source's path and hash, in path order."""
+    parts = {
+        "manifest": loaded.manifest_sha256,
+        "sources": sorted((s.path, s.sha256 or "") for s in loaded.sources),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

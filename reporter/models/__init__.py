@@ -1,0 +1,1 @@
+"""Typed models handed between stages: manifest, evidence kinds, policy, issues, catalog, results."""

@@ -1,0 +1,34 @@
+"""PDF: the same template as the HTML (target "pdf"), rendered as PDF/A-3b in a limited subprocess,
+with results.json and findings.csv attached (relationship Data, dated at the generation time)."""
+
+from __future__ import annotations
+
+from reporter.errors import RenderError
+from reporter.report.formats.json import results_json
+from reporter.report.interface import RenderContext
+from reporter.report.sandbox import PdfAttachment, PdfJob, render_pdf
+from reporter.report.templating import render_document
+
+FILES = ("report.pdf",)
+
+
+def job(ctx: RenderContext) -> PdfJob:
+    """The renderer's input: the print HTML, the two attachments and the logo."""
+    inputs = ctx.inputs
+    findings = inputs.exports.get("findings.csv")
+    if findings is None:
+        raise RenderError("the assessment produced no findings.csv export to attach to the PDF")
+    attachments = (
+        PdfAttachment(
+            "results.json",
+            "Assessment results (format_version 1): every number in this report",
+            results_json(inputs.assessment),
+        ),
+        PdfAttachment("findings.csv", "Every gap of every control with its evidence file, line and SHA-256", findings),
+    )
+    return PdfJob(render_document(ctx.view, "pdf"), attachments, inputs.generated_at, inputs.options.logo_png)
+
+
+def render(ctx: RenderContext) -> dict[str, bytes]:
+    """report.pdf."""
+    return {"report.pdf": render_pdf(job(ctx), ctx.inputs.limits)}

@@ -1,0 +1,62 @@
+"""What the report stage takes in and hands out: inputs, options, limits, and the renderer type."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from reporter.catalog.library import Library
+from reporter.models.results import Assessment
+from reporter.report.view.model import ReportView
+
+# Row caps, the same in HTML and PDF, so rendering time does not grow with the bundle (WeasyPrint
+# spends ~10-40 ms per table row). The complete data is in results.json and the CSV exports.
+DETAIL_ROWS = 200  # the main lists: still-vulnerable deployments, evidence index, exceptions, framework items
+SECTION_GAP_ROWS = 10  # gap lists of other controls inside the topical sections
+GAPS_PER_CONTROL = 2  # gaps shown under each control in "Findings and remediation actions"
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """Presentation options from the command line."""
+
+    title: str | None = None
+    classification: str | None = None
+    logo_png: bytes | None = None  # already checked: a PNG of at most 512 KB
+
+
+@dataclass(frozen=True)
+class RenderLimits:
+    """Bounds on the PDF renderer subprocess."""
+
+    timeout_s: float = 240.0
+    memory_mib: int = 2048  # address space (RLIMIT_AS), not resident memory; the sample peaks near 450 MiB
+    detail_rows: int = DETAIL_ROWS
+    section_gap_rows: int = SECTION_GAP_ROWS
+    gaps_per_control: int = GAPS_PER_CONTROL
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """One report's data: the assessment, its CSV exports, the library it was assessed with, the
+    generation time (SOURCE_DATE_EPOCH or the clock, chosen by the caller) and an optional baseline."""
+
+    assessment: Assessment
+    exports: Mapping[str, bytes]
+    library: Library
+    generated_at: datetime
+    options: ReportOptions = field(default_factory=ReportOptions)
+    baseline: Assessment | None = None
+    limits: RenderLimits = field(default_factory=RenderLimits)
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What a renderer receives: the inputs and the display view built once from them."""
+
+    inputs: ReportInputs
+    view: ReportView
+
+
+Renderer = Callable[[RenderContext], dict[str, bytes]]

@@ -1,0 +1,111 @@
+"""Runs the PDF renderer in a disposable subprocess with an address-space limit (RLIMIT_AS), a CPU
+limit and a wall-clock timeout. The subprocess receives the HTML, the attachment bytes and the logo
+on standard input — never the evidence — and answers with the PDF on standard output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+
+from reporter.errors import RenderError
+from reporter.report.interface import RenderLimits
+
+WORKER = "reporter.report.pdf_worker"
+# Worker exit codes (reporter/report/pdf_worker.py).
+EXIT_PAYLOAD, EXIT_MEMORY, EXIT_BLOCKED, EXIT_FAILED = 2, 3, 4, 5
+
+
+@dataclass(frozen=True)
+class PdfAttachment:
+    """A file embedded in the PDF (PDF/A-3 associated file, relationship Data)."""
+
+    name: str
+    description: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class PdfJob:
+    """Everything the worker needs to produce one PDF."""
+
+    html: str
+    attachments: tuple[PdfAttachment, ...]
+    created: datetime  # PDF and attachment dates: the generation time, never the render time
+    logo_png: bytes | None = None
+
+
+def encode(job: PdfJob) -> bytes:
+    """One JSON header line with lengths, then the HTML, each attachment and the logo, raw."""
+    html = job.html.encode("utf-8")
+    logo = job.logo_png or b""
+    header = {
+        "created": job.created.isoformat(),
+        "html": len(html),
+        "attachments": [{"name": a.name, "description": a.description, "size": len(a.data)} for a in job.attachments],
+        "logo": len(logo),
+    }
+    # One join: attachments can be hundreds of megabytes, so no intermediate copies.
+    return b"".join([json.dumps(header).encode(), b"\n", html, *(a.data for a in job.attachments), logo])
+
+
+def decode(payload: bytes) -> PdfJob:
+    """The inverse of encode; ValueError when the payload is malformed."""
+    end = payload.find(b"\n")
+    if end < 0:
+        raise ValueError("no header line")
+    header = json.loads(payload[:end])
+    body = memoryview(payload)[end + 1 :]  # slices of a memoryview copy nothing until bytes() below
+    offset = int(header["html"])
+    html = str(body[:offset], "utf-8")
+    attachments = []
+    for spec in header["attachments"]:
+        size = int(spec["size"])
+        data = bytes(body[offset : offset + size])
+        attachments.append(PdfAttachment(str(spec["name"]), str(spec["description"]), data))
+        offset += size
+    logo = bytes(body[offset : offset + int(header["logo"])]) or None
+    if offset + int(header["logo"]) != len(body):
+        raise ValueError("payload length does not match its header")
+    return PdfJob(html, tuple(attachments), datetime.fromisoformat(header["created"]), logo)
+
+
+def render_pdf(job: PdfJob, limits: RenderLimits) -> bytes:
+    """Render in a subprocess; RenderError (exit 5) on timeout, memory exhaustion or any failure."""
+    env = dict(os.environ)
+    # fontTools (the subsetting fallback) stamps fonts with SOURCE_DATE_EPOCH instead of the clock.
+    env["SOURCE_DATE_EPOCH"] = str(int(job.created.timestamp()))
+    env["PYTHONHASHSEED"] = "0"
+    command = [
+        sys.executable,
+        "-m",
+        WORKER,
+        "--memory-mib",
+        str(limits.memory_mib),
+        "--cpu-seconds",
+        str(int(limits.timeout_s) + 5),
+    ]
+    try:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
+            command, input=encode(job), capture_output=True, timeout=limits.timeout_s, env=env, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise RenderError(f"PDF rendering did not finish within {limits.timeout_s:g} s and was stopped") from None
+    if done.returncode == 0 and done.stdout.startswith(b"%PDF-"):
+        return done.stdout
+    raise RenderError(_failure(done.returncode, done.stderr, limits))
+
+
+def _failure(code: int, stderr: bytes, limits: RenderLimits) -> str:
+    last = (stderr.decode("utf-8", "replace").strip().splitlines() or [""])[-1][:300]
+    if code == EXIT_MEMORY or code < 0:
+        return (
+            f"PDF rendering stopped: it exceeded the renderer's limits ({limits.memory_mib} MiB address space, "
+            f"{limits.timeout_s:g} s) [{last or f'signal {-code}'}]"
+        )
+    if code == EXIT_BLOCKED:
+        return f"PDF rendering stopped: the document asked for a resource outside the report's assets [{last}]"
+    return f"PDF rendering failed (exit {code}): {last or 'no message'}"

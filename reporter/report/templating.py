@@ -1,0 +1,83 @@
+"""The Jinja environment (autoescape on, StrictUndefined) and the one document template, rendered
+for a target: "html" (self-contained, CSP-hashed style) or "pdf" (adds the shipped fonts and pages)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from reporter.report.view.model import Figure, ReportView, Table
+from reporter.resources import templates_dir
+
+Target = Literal["html", "pdf"]
+LOGO_ASSET = "asset:logo.png"
+
+
+@lru_cache(maxsize=2)
+def environment(root: Path | None = None) -> Environment:
+    """The report environment: every template autoescaped, undefined names are errors."""
+    return Environment(
+        loader=FileSystemLoader(str(root or templates_dir())),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+
+
+@lru_cache(maxsize=4)
+def _static_css(target: Target) -> str:
+    static = templates_dir() / "static"
+    parts = [(static / "report.css").read_text(encoding="utf-8")]
+    if target == "pdf":
+        parts.append((static / "pdf.css").read_text(encoding="utf-8"))
+    css = "\n".join(parts)
+    if "</" in css:
+        raise ValueError("a stylesheet must not contain '</' (it is inlined into <style>)")
+    return css
+
+
+def stylesheet(target: Target, widths: Iterable[int] = ()) -> str:
+    """The inline stylesheet: report.css (+ pdf.css for the PDF) and one column-width class per width
+    the tables use (percent), so no element needs an inline style attribute."""
+    rules = "\n".join(f"col.w{n} {{ width: {n}%; }}" for n in sorted(set(widths)) if 0 < n <= 100)
+    return _static_css(target) + "\n" + rules + "\n"
+
+
+def column_widths(view: ReportView) -> set[int]:
+    """Every column width the view's tables use."""
+    widths: set[int] = set()
+    for section in view.sections:
+        for block in section.blocks:
+            table = block if isinstance(block, Table) else block.table if isinstance(block, Figure) else None
+            if table is not None:
+                widths.update(col.width for col in table.cols)
+    return widths
+
+
+def csp(css: str) -> str:
+    """Content-Security-Policy: nothing may load; the one inline style is allowed by its hash; images
+    only as data: URIs (the logo); no scripts, no forms, no base URL."""
+    digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode()
+    return (
+        f"default-src 'none'; style-src 'sha256-{digest}'; img-src data:; font-src 'none'; script-src 'none'; "
+        "connect-src 'none'; base-uri 'none'; form-action 'none'"
+    )
+
+
+def render_document(view: ReportView, target: Target) -> str:
+    """The report as one HTML document for the target."""
+    css = stylesheet(target, column_widths(view))
+    template = environment().get_template("report.html")
+    logo = view.cover.logo_data_uri if target == "html" else LOGO_ASSET
+    style = Markup(css)  # noqa: S704 - our own stylesheet, checked for "</" above
+    return template.render(view=view, target=target, css=style, csp=csp(css), logo_src=logo)

@@ -1,0 +1,421 @@
+"""The cover and the executive summary: activity and verified reduction side by side, the
+importance matrix, top exposures and the change against a baseline."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from reporter.models.results import Gap
+from reporter.report import charts, fmt
+from reporter.report.baseline import Comparison, report_id
+from reporter.report.view.common import HEADLINE_KINDS, Ctx, gap_location
+from reporter.report.view.model import (
+    Block,
+    Cell,
+    Col,
+    Compare,
+    Cover,
+    Figure,
+    Figures,
+    KeyFigure,
+    Notice,
+    Para,
+    Table,
+)
+
+VULN_ORDER = ("critical", "high", "medium", "low", "info")
+ASSET_ORDER = ("high", "moderate", "low", "unknown")
+DEFAULT_TITLE = "Patching activity and verified risk reduction"
+TOP_EXPOSURES = 5
+
+
+def period_text(ctx: Ctx) -> str:
+    """The period as printed."""
+    b = ctx.assessment.bundle
+    return f"{b.period_start} – {b.period_end}"
+
+
+def classification(ctx: Ctx) -> str:
+    """--classification, else the bundle's, else a plain statement that none was given."""
+    return ctx.inputs.options.classification or ctx.assessment.bundle.classification or "Unclassified"
+
+
+def title(ctx: Ctx) -> str:
+    """--title, else the product's headline."""
+    return ctx.inputs.options.title or DEFAULT_TITLE
+
+
+def cover(ctx: Ctx, comparison: Comparison | None) -> Cover:
+    """The cover page and its control block."""
+    a = ctx.assessment
+    logo = ctx.inputs.options.logo_png
+    return Cover(
+        title=title(ctx),
+        organisation=a.bundle.organisation,
+        scope=a.bundle.scope,
+        period=f"{period_text(ctx)} (UTC, inclusive)",
+        as_of=fmt.moment(a.as_of),
+        report_id=report_id(a.bundle.digest),
+        digest=a.bundle.digest,
+        manifest_sha256=a.bundle.manifest_sha256,
+        generated_at=fmt.moment_seconds(ctx.inputs.generated_at),
+        classification=classification(ctx),
+        prepared_by=a.bundle.prepared_by,
+        reviewed_by=a.bundle.reviewed_by or "not named in the bundle",
+        tool=f"{a.tool.name} {a.tool.version}",
+        catalogs=tuple(
+            (ctx.library.frameworks[f].meta.name if f in ctx.library.frameworks else f, v)
+            for f, v in sorted(a.tool.catalogs.items())
+        ),
+        baseline=comparison.label if comparison else "none given",
+        logo_data_uri=f"data:image/png;base64,{base64.b64encode(logo).decode()}" if logo else "",
+        has_logo=logo is not None,
+    )
+
+
+def executive_summary(ctx: Ctx, comparison: Comparison | None, trend_anchor: str) -> tuple[str, tuple[Block, ...]]:
+    """(intro, blocks) of the executive summary."""
+    h = ctx.assessment.headline
+    intro = (
+        f"{fmt.count(h.deployments_attempted)} deployments were attempted and {h.activity.display} were reported "
+        f"successful: that is activity. Of the finding-instances those deployments targeted, "
+        f"{h.verified_removed.display} were verified removed by {fmt.moment(ctx.assessment.as_of)}: that is risk "
+        "reduction. Neither number stands alone: the matrix below splits them by vulnerability and asset importance."
+    )
+    blocks: list[Block] = [
+        _compare(ctx),
+        _remaining(ctx),
+        _funnel(ctx),
+        heat_figure(ctx),
+        _status_counts(ctx),
+        _top_exposures(ctx),
+    ]
+    blocks += _change(comparison, trend_anchor)
+    return intro, tuple(blocks)
+
+
+def _compare(ctx: Ctx) -> Compare:
+    h = ctx.assessment.headline
+    refs = ctx.refs_for_kinds(HEADLINE_KINDS)
+    e1 = ctx.metrics.get("E1")
+    by_status = e1.breakdown.get("by_status", {}) if e1 else {}
+    not_ok = ", ".join(f"{fmt.count(n)} {fmt.words(s)}" for s, n in sorted(by_status.items()) if s != "succeeded")
+    left = (
+        KeyFigure(
+            "Deployments attempted",
+            fmt.count(h.deployments_attempted),
+            "in the period",
+            ctx.refs_for_kinds(["deployments"]),
+        ),
+        KeyFigure(
+            "Reported successful (E1)",
+            h.activity.display,
+            not_ok or "no failed deployments",
+            ctx.refs_for_kinds(["deployments"]),
+        ),
+        KeyFigure(
+            "Finding-instances targeted",
+            fmt.count(h.targeted_instances),
+            "asset × vulnerability with a successful deployment",
+            refs,
+        ),
+    )
+    right = (
+        KeyFigure(
+            "Verified removed (E2)", h.verified_removed.display, "a later verification shows it gone", refs, "good"
+        ),
+        KeyFigure(
+            "Reported successful, still vulnerable (E3)",
+            h.still_vulnerable.display,
+            "successes contradicted by a later verification",
+            refs,
+            "bad",
+        ),
+        KeyFigure(
+            "Never verified (E4)", h.unverified.display, "successes with no verification in the window", refs, "warn"
+        ),
+        KeyFigure("Remediated by the deadline (T1)", h.sla_met.display, "instances due in the period", refs),
+    )
+    return Compare("Patching activity (what was done)", left, "Verified risk reduction (what it achieved)", right)
+
+
+def _remaining(ctx: Ctx) -> Figures:
+    h = ctx.assessment.headline
+    f_refs = ctx.refs_for_kinds(["findings", "assets"])
+    return Figures(
+        (
+            KeyFigure(
+                "Open critical/high finding-instances",
+                fmt.count(h.open_critical_high),
+                "at the as-of time",
+                f_refs,
+                "bad" if h.open_critical_high else "good",
+            ),
+            KeyFigure(
+                "Open KEV/critical on internet-facing assets (R2)",
+                fmt.count(h.open_internet_facing),
+                "",
+                f_refs,
+                "bad" if h.open_internet_facing else "good",
+            ),
+            KeyFigure(
+                "Expired exceptions",
+                fmt.count(h.expired_exceptions),
+                "at the as-of time",
+                ctx.refs_for_kinds(["exceptions"]),
+                "bad" if h.expired_exceptions else "good",
+            ),
+            KeyFigure(
+                "Leaked secrets still valid",
+                fmt.count(h.leaked_secrets_valid),
+                "",
+                ctx.refs_for_kinds(["secret_exposures", "identities"]),
+                "bad" if h.leaked_secrets_valid else "good",
+            ),
+            KeyFigure(
+                "Patched but exposed through credentials (N8)",
+                h.patched_but_exposed.display,
+                "",
+                ctx.refs_for_kinds(["identities", "secret_exposures", "assets"]),
+            ),
+            KeyFigure(
+                "Exposure-days in the period (E7)", fmt.number(h.exposure_days), "sum over finding-instances", f_refs
+            ),
+        )
+    )
+
+
+def _funnel(ctx: Ctx) -> Figure:
+    h = ctx.assessment.headline
+    removed = h.verified_removed.numerator or 0
+    stages = (
+        charts.Stage(
+            "Deployments attempted",
+            "deployments",
+            1.0 if h.deployments_attempted else 0.0,
+            fmt.count(h.deployments_attempted),
+            "sky",
+        ),
+        charts.Stage(
+            "Reported successful",
+            "deployments (E1)",
+            fmt.fraction(h.deployments_succeeded, h.deployments_attempted),
+            fmt.count(h.deployments_succeeded),
+            "blue",
+        ),
+        charts.Stage(
+            "Targeted exposure",
+            "finding-instances",
+            1.0 if h.targeted_instances else 0.0,
+            fmt.count(h.targeted_instances),
+            "orange",
+        ),
+        charts.Stage(
+            "Verified removed",
+            "finding-instances (E2)",
+            fmt.fraction(removed, h.targeted_instances),
+            fmt.count(removed),
+            "green",
+        ),
+    )
+    desc = (
+        f"Deployments attempted {fmt.count(h.deployments_attempted)}; reported successful "
+        f"{h.activity.display}; finding-instances targeted by a successful deployment "
+        f"{fmt.count(h.targeted_instances)}; verified removed {h.verified_removed.display}."
+    )
+    chart = charts.funnel("chart-funnel", "From deployments to verified removal", desc, stages)
+    rows = tuple((Cell(s.label), Cell(s.unit), Cell(s.display, kind="num")) for s in stages)
+    table = Table(
+        "tbl-funnel", "Funnel figures", (Col("Stage", 40), Col("Unit", 35), Col("Count", 25, "r")), rows, compact=True
+    )
+    caption = (
+        "Bar widths compare stages of the same unit: deployments with deployments, finding-instances with "
+        "finding-instances. A deployment can target several finding-instances, so the two halves are not one funnel "
+        "of a single unit."
+    )
+    return Figure(chart, caption, table)
+
+
+def matrix_cells(ctx: Ctx) -> dict[tuple[str, str], dict[str, Any]]:
+    """The SP 800-40r4 matrix as (vulnerability importance, asset importance) → cell."""
+    return {(str(c.get("vuln_importance")), str(c.get("asset_importance"))): c for c in ctx.assessment.headline.matrix}
+
+
+def matrix_axes(cells: dict[tuple[str, str], dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """Rows and columns that hold anything (an all-empty 'unknown' column is left out)."""
+
+    def used(key: tuple[str, str]) -> bool:
+        cell = cells[key]
+        return bool(cell.get("due") or cell.get("open"))
+
+    rows = [v for v in VULN_ORDER if any(used(k) for k in cells if k[0] == v)]
+    cols = [a for a in ASSET_ORDER if any(used(k) for k in cells if k[1] == a)]
+    extra_rows = sorted({k[0] for k in cells if k[0] not in VULN_ORDER and used(k)})
+    extra_cols = sorted({k[1] for k in cells if k[1] not in ASSET_ORDER and used(k)})
+    return rows + extra_rows, cols + extra_cols
+
+
+def heat_figure(ctx: Ctx) -> Figure | Notice:
+    """Open exposure by vulnerability importance × asset importance, with % met by deadline."""
+    cells = matrix_cells(ctx)
+    rows, cols = matrix_axes(cells)
+    if not rows or not cols:
+        return Notice(
+            "Importance matrix",
+            "The assessment has no finding-instances due or open to place in the "
+            "vulnerability importance × asset importance matrix.",
+        )
+    peak = max((int(cells.get((r, c), {}).get("open") or 0) for r in rows for c in cols), default=0)
+    grid = [[_heat_cell(cells.get((r, c)), peak) for c in cols] for r in rows]
+    desc = "; ".join(
+        f"{r} vulnerability on {c} asset: {grid[i][j].display} open, {grid[i][j].note or 'none due'}"
+        for i, r in enumerate(rows)
+        for j, c in enumerate(cols)
+    )
+    chart = charts.heatmap(
+        "chart-heat",
+        "Open exposure by importance (SP 800-40r4 §3.6)",
+        desc,
+        [r.capitalize() for r in rows],
+        [c.capitalize() for c in cols],
+        grid,
+        axis=("Vulnerability", "Asset importance"),
+    )
+    caption = (
+        "Each cell: open finding-instances at the as-of time (shade), and the share of instances due in the period "
+        "that were remediated by their deadline. Evidence: " + ", ".join(ctx.refs_for_kinds(HEADLINE_KINDS)) + "."
+    )
+    return Figure(chart, caption, matrix_table("tbl-heat", rows, cols, cells, compact=True))
+
+
+def _heat_cell(cell: dict[str, Any] | None, peak: int) -> charts.Cell:
+    if cell is None:
+        return charts.Cell(fmt.DASH, 0.0)
+    open_ = int(cell.get("open") or 0)
+    met = cell.get("met_by_deadline") or {}
+    value = met.get("value")
+    note = f"met {fmt.percent(100.0 * value, 0)}" if isinstance(value, int | float) else ""
+    return charts.Cell(fmt.count(open_), open_ / peak if peak else 0.0, note)
+
+
+def matrix_table(
+    table_id: str,
+    rows: list[str],
+    cols: list[str],
+    cells: dict[tuple[str, str], dict[str, Any]],
+    *,
+    compact: bool = False,
+) -> Table:
+    """The matrix as a table: one row per cell with due, met, mean, median, open and exposure-days."""
+    header = (
+        Col("Vulnerability × asset", 20),
+        Col("Due in period", 11, "r"),
+        Col("Met by deadline", 21, "r"),
+        Col("Mean days", 11, "r"),
+        Col("Median days", 11, "r"),
+        Col("Open", 11, "r"),
+        Col("Exposure-days", 15, "r"),
+    )
+    out = []
+    for r in rows:
+        for c in cols:
+            cell = cells.get((r, c), {})
+            met = cell.get("met_by_deadline") or {}
+            out.append(
+                (
+                    Cell(f"{r} × {c}"),
+                    Cell(fmt.count(cell.get("due")), kind="num"),
+                    Cell(str(met.get("display", fmt.DASH)), kind="num"),
+                    Cell(fmt.number(cell.get("mean_days")), kind="num"),
+                    Cell(fmt.number(cell.get("median_days")), kind="num"),
+                    Cell(fmt.count(cell.get("open")), kind="num"),
+                    Cell(fmt.number(cell.get("exposure_days")), kind="num"),
+                )
+            )
+    return Table(table_id, "Vulnerability importance × asset importance", header, tuple(out), compact=compact)
+
+
+def _status_counts(ctx: Ctx) -> Table:
+    counts = ctx.assessment.status_counts
+    order = [s for s in fmt.STATUS_ORDER if s in counts] + sorted(s for s in counts if s not in fmt.STATUS_ORDER)
+    rows = tuple((Cell(kind="status", badge=fmt.badge(s)), Cell(fmt.count(counts[s]), kind="num")) for s in order)
+    total = sum(counts.values())
+    return Table(
+        "tbl-status-counts",
+        f"Control outcome: {fmt.count(total)} controls",
+        (Col("Status", 60), Col("Controls", 40, "r")),
+        rows,
+        compact=True,
+    )
+
+
+def top_gaps(ctx: Ctx, limit: int) -> list[Gap]:
+    """The most severe unexcepted gaps of failing controls: gap severity, then control severity, then id."""
+    candidates = []
+    for control in ctx.assessment.controls:
+        if control.status.value not in ("fail", "partial"):
+            continue
+        for order, gap in enumerate(control.gaps):
+            if gap.excepted_by is None:
+                key = (
+                    fmt.SEVERITY_ORDER.get(gap.severity, 9),
+                    fmt.SEVERITY_ORDER.get(control.severity, 9),
+                    gap.certainty.value != "violation",
+                    control.control_id,
+                    order,
+                )
+                candidates.append((key, gap))
+    candidates.sort(key=lambda item: item[0])
+    picked: list[Gap] = []
+    per_control: dict[str, int] = {}
+    for _, gap in candidates:  # at most two per control, so the top list shows different problems
+        if per_control.get(gap.control_id, 0) < 2:
+            picked.append(gap)
+            per_control[gap.control_id] = per_control.get(gap.control_id, 0) + 1
+        if len(picked) == limit:
+            break
+    return picked
+
+
+def _top_exposures(ctx: Ctx) -> Table:
+    rows = []
+    for rank, gap in enumerate(top_gaps(ctx, TOP_EXPOSURES), start=1):
+        refs, where = gap_location(ctx, gap)
+        title = ctx.controls[gap.control_id].title if gap.control_id in ctx.controls else ""
+        rows.append(
+            (
+                Cell(str(rank), kind="num"),
+                Cell(gap.control_id, kind="mono", note=title),
+                Cell(gap.message, note=f"{gap.severity}; record {gap.record_id}"),
+                Cell(kind="refs", refs=refs, note=where),
+            )
+        )
+    return Table(
+        "tbl-top",
+        f"Top {TOP_EXPOSURES} exposures (most severe unexcepted gaps, at most two per control)",
+        (Col("#", 5, "r"), Col("Control", 22), Col("Gap", 58), Col("Evidence", 15)),
+        tuple(rows),
+        empty="No unexcepted gap in a failing control.",
+    )
+
+
+def _change(comparison: Comparison | None, trend_anchor: str) -> list[Block]:
+    if comparison is None:
+        return [
+            Notice(
+                "Change against a baseline",
+                "No baseline was given (report --baseline PREVIOUS_results.json), so this report shows no "
+                "change against a previous period.",
+            )
+        ]
+    items = tuple(
+        KeyFigure(
+            d.label,
+            d.after,
+            f"{d.change} ({d.direction}) against {d.before}",
+            tone={"better": "good", "worse": "bad"}.get(d.direction, ""),
+        )
+        for d in comparison.ratios[:3] + comparison.counts[1:3]
+    )
+    return [Para(f"Change against the baseline {comparison.label}; details in section {trend_anchor}."), Figures(items)]

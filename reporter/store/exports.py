@@ -1,0 +1,150 @@
+"""CSV exports straight from the evidence store: findings (every gap), the remediation ledger and the
+exceptions register. Set-based (DuckDB COPY), deterministic order, every cell quoted, and every text
+cell that a spreadsheet would evaluate (= + - @ tab CR NUL first) prefixed with a single quote.
+
+Run after `assess` (they read the a_* tables). Columns are documented in docs/results-format.md.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+from reporter.models.results import Assessment
+from reporter.store.sql import ident
+
+# CWE-1236 / OWASP "CSV injection": neutralise with a leading apostrophe (Symfony CVE-2021-41270).
+_NEUTRAL = "CASE WHEN regexp_matches({0}, '^[\\s]*[=+\\-@\\t\\r\\x00]') THEN '''' || {0} ELSE {0} END"
+_TS = "strftime({0}, '%Y-%m-%dT%H:%M:%SZ')"
+
+
+def _text(expr: str) -> str:
+    return _NEUTRAL.format(f"({expr})::VARCHAR")
+
+
+def _columns(spec: list[tuple[str, str, str]]) -> str:
+    """(name, expression, type) → SELECT list; type 'text' is neutralised, 'ts' formatted, 'raw' as is."""
+    out = []
+    for name, expr, kind in spec:
+        value = _text(expr) if kind == "text" else _TS.format(expr) if kind == "ts" else expr
+        out.append(f"{value} AS {ident(name)}")
+    return ", ".join(out)
+
+
+FINDINGS = [
+    ("control_id", "g.control_id", "text"),
+    ("control_title", "c.title", "text"),
+    ("severity", "g.severity", "text"),
+    (
+        "status",
+        "CASE WHEN g.excepted_by IS NOT NULL THEN 'excepted' WHEN g.certainty = 'unknown' THEN 'undecided' "
+        "ELSE 'gap' END",
+        "text",
+    ),
+    ("excepted_by", "g.excepted_by", "text"),
+    ("kind", "g.kind", "text"),
+    ("record_id", "g.record_id", "text"),
+    ("asset_id", "g.asset_id", "text"),
+    ("vuln_id", "g.vuln_id", "text"),
+    ("identity_id", "g.identity_id", "text"),
+    ("source", "g._source", "text"),
+    ("line", "g._line", "raw"),
+    ("record", "g._rec", "raw"),
+    ("sha256", "g.sha256", "text"),
+    ("message", "g.message", "text"),
+]
+LEDGER = [
+    ("asset_id", "l.asset_id", "text"),
+    ("vuln_id", "l.vuln_id", "text"),
+    ("finding_ids", "array_to_string(l.finding_ids, ';')", "text"),
+    ("state", "l.state", "text"),
+    ("severity", "l.severity", "text"),
+    ("vuln_importance", "l.vuln_importance", "text"),
+    ("asset_importance", "l.asset_importance", "text"),
+    ("kev", "l.kev", "raw"),
+    ("bod2604_outcome", "l.bod_outcome", "text"),
+    ("internet_facing", "l.internet_facing", "raw"),
+    ("first_detected_at", "l.first_detected_at", "ts"),
+    ("due_at", "l.due_at", "ts"),
+    ("sla_rule", "l.sla_rule", "text"),
+    ("sla_status", "l.sla_status", "text"),
+    ("fixed_at", "l.fixed_at", "ts"),
+    ("last_deployment_at", "l.last_success_at", "ts"),
+    ("rollback_at", "l.rollback_at", "ts"),
+    ("excepted_by", "l.excepted_by", "text"),
+    ("exposure_days", "round(l.exposure_days, 2)", "raw"),
+    ("source", "l._source", "text"),
+    ("line", "l._line", "raw"),
+    ("record", "l._rec", "raw"),
+]
+EXCEPTIONS = [
+    ("id", "e.id", "text"),
+    ("title", "e.title", "text"),
+    ("risk_response", "e.risk_response", "text"),
+    ("deviation_type", "e.deviation_type", "text"),
+    ("owner", "e.owner", "text"),
+    ("approver", "e.approver", "text"),
+    ("approved_at", "e.approved_at", "ts"),
+    ("expires_at", "e.expires_at", "ts"),
+    (
+        "state_at_as_of",
+        "CASE WHEN e.approved_at IS NULL OR e.approved_at > $as_of THEN 'not approved' "
+        "WHEN e.expires_at IS NULL THEN 'no expiry' WHEN e.expires_at <= $as_of THEN 'expired' ELSE 'active' END",
+        "text",
+    ),
+    ("complete", "e.complete", "raw"),
+    ("valid", "e.sound", "raw"),
+    ("compensating_controls", "e.control_count", "raw"),
+    ("control_verified_at", "e.control_verified_at", "ts"),
+    ("covered_instances", "(SELECT count(*) FROM a_exc_scope s WHERE s.exception_id = e.id)", "raw"),
+    (
+        "scope",
+        "concat_ws(' | ', 'assets: ' || nullif(array_to_string(e.asset_ids, ';'), ''), "
+        "'tags: ' || nullif(array_to_string(e.asset_tags, ';'), ''), "
+        "'vulns: ' || nullif(array_to_string(e.vuln_ids, ';'), ''), "
+        "'findings: ' || nullif(array_to_string(e.finding_ids, ';'), ''), "
+        "'identities: ' || nullif(array_to_string(e.identity_ids, ';'), ''), "
+        "'controls: ' || nullif(array_to_string(e.control_ids, ';'), ''))",
+        "text",
+    ),
+    ("justification", "e.justification", "text"),
+    ("source", "e._source", "text"),
+    ("line", "e._line", "raw"),
+]
+
+
+def _copy(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, object]) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="exposure-reporter-csv-") as tmp:
+        target = Path(tmp) / "out.csv"
+        # The target is our own temporary path (never evidence); values stay bound parameters.
+        con.execute(
+            f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"', ESCAPE '\"', "
+            "FORCE_QUOTE *, NULLSTR '')",
+            params,
+        )
+        return target.read_bytes()
+
+
+def findings_csv(con: duckdb.DuckDBPyConnection, assessment: Assessment) -> bytes:
+    """Every gap of every control (results.json lists the first ones per control)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE a_control_titles (control_id VARCHAR, title VARCHAR)")
+    con.executemany(
+        "INSERT INTO a_control_titles VALUES (?, ?)", [[c.control_id, c.title] for c in assessment.controls]
+    )
+    query = (
+        f"SELECT {_columns(FINDINGS)} FROM a_gaps g LEFT JOIN a_control_titles c USING (control_id) "
+        "ORDER BY g.control_id, g.excepted_by IS NOT NULL, g._source, g._rec, g.record_id, g.message"
+    )
+    return _copy(con, query, {})
+
+
+def ledger_csv(con: duckdb.DuckDBPyConnection) -> bytes:
+    """The remediation ledger: one row per finding-instance (asset × vulnerability)."""
+    return _copy(con, f"SELECT {_columns(LEDGER)} FROM a_ledger l ORDER BY l.asset_id, l.vuln_id", {})
+
+
+def exceptions_csv(con: duckdb.DuckDBPyConnection, assessment: Assessment) -> bytes:
+    """The exceptions register with completeness, validity and state at as_of."""
+    return _copy(con, f"SELECT {_columns(EXCEPTIONS)} FROM a_exc e ORDER BY e.id", {"as_of": assessment.as_of})

@@ -1,0 +1,69 @@
+"""The format registry: every format has a renderer, every renderer is reachable from --format, and
+the JSON and CSV renderers pass the assessment's bytes through unchanged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from report_helpers import SAMPLES, run_cli
+
+from reporter.errors import RenderError, UsageError
+from reporter.report.formats import DEFAULT_FORMATS, REGISTRY, ReportFormat, parse_formats
+from reporter.report.formats import csv as csv_format
+from reporter.report.formats.json import results_json
+from reporter.report.interface import RenderContext, ReportInputs
+from reporter.report.render import render_report
+from reporter.report.view.build import build_view
+
+
+def test_every_format_has_a_renderer_and_files() -> None:
+    assert set(REGISTRY) == set(ReportFormat)
+    for name, spec in REGISTRY.items():
+        assert spec.name is name
+        assert callable(spec.render)
+        assert spec.files
+    names = [f for spec in REGISTRY.values() for f in spec.files]
+    assert len(names) == len(set(names)), "two formats would write the same file"
+    assert tuple(ReportFormat) == DEFAULT_FORMATS
+
+
+@pytest.mark.parametrize("name", [f.value for f in ReportFormat])
+def test_every_renderer_is_reachable_from_the_format_option(name: str) -> None:
+    assert parse_formats(name) == (ReportFormat(name),)
+    assert parse_formats(f" {name.upper()} ,{name}") == (ReportFormat(name),)
+
+
+def test_parse_formats_keeps_registry_order_and_refuses_unknown_names() -> None:
+    assert parse_formats("csv,html") == (ReportFormat.HTML, ReportFormat.CSV)
+    with pytest.raises(UsageError, match="unknown format 'docx'"):
+        parse_formats("html,docx")
+    with pytest.raises(UsageError):
+        parse_formats(" , ")
+
+
+def test_cheap_formats_write_exactly_their_files(q3_inputs: ReportInputs) -> None:
+    formats = [f for f in ReportFormat if f is not ReportFormat.PDF]
+    files = render_report(q3_inputs, formats)
+    assert set(files) == {name for f in formats for name in REGISTRY[f].files}
+
+
+def test_json_is_byte_for_byte_what_assess_writes(tmp_path: Path, q3_inputs: ReportInputs) -> None:
+    out = tmp_path / "assess.json"
+    code, _, err = run_cli("assess", str(SAMPLES / "northwind-2026-q3"), "--output", str(out))
+    assert code == 0, err
+    assert results_json(q3_inputs.assessment) == out.read_bytes()
+
+
+def test_csv_is_the_pipeline_export_unchanged(q3_inputs: ReportInputs) -> None:
+    files = csv_format.render(RenderContext(q3_inputs, build_view(q3_inputs)))
+    for name in csv_format.FILES:
+        assert files[name] is q3_inputs.exports[name]
+
+
+def test_csv_without_exports_is_a_render_error(q3_inputs: ReportInputs) -> None:
+    import dataclasses
+
+    empty = dataclasses.replace(q3_inputs, exports={})
+    with pytest.raises(RenderError, match=r"findings\.csv"):
+        csv_format.render(RenderContext(empty, build_view(empty)))

@@ -1,0 +1,94 @@
+"""The PDF renderer's containment: deny-by-default fetcher, subprocess with time and memory limits."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from weasyprint.urls import FatalURLFetchingError
+
+from reporter.errors import RenderError
+from reporter.report.fetcher import AssetFetcher, static_assets
+from reporter.report.interface import RenderLimits
+from reporter.report.sandbox import PdfAttachment, PdfJob, decode, encode, render_pdf
+from reporter.resources import templates_dir
+
+CREATED = datetime(2026, 10, 2, 8, 0, tzinfo=UTC)
+PAGE = "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>t</title></head><body>{}</body></html>"
+
+
+def _job(body: str = "<p>hello</p>", logo: bytes | None = None) -> PdfJob:
+    return PdfJob(PAGE.format(body), (PdfAttachment("results.json", "r", b'{"a": 1}\n'),), CREATED, logo)
+
+
+def test_payload_round_trip() -> None:
+    job = PdfJob(
+        "<p>é</p>", (PdfAttachment("a.json", "A", b"\x00\x01"), PdfAttachment("b.csv", "B", b"x")), CREATED, b"\x89PNG"
+    )
+    assert decode(encode(job)) == job
+    with pytest.raises(ValueError, match="length"):
+        decode(encode(job) + b"extra")
+
+
+def test_static_assets_are_the_shipped_files_only(tmp_path: Path) -> None:
+    assets = static_assets(templates_dir() / "static")
+    assert "asset:fonts/DejaVuSans.ttf" in assets
+    assert all(url.startswith("asset:") for url in assets)
+    (tmp_path / "ok.css").write_text("p{}")
+    (tmp_path / "link.txt").symlink_to("/etc/hostname")
+    assert set(static_assets(tmp_path)) == {"asset:ok.css"}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/hostname",
+        "http://127.0.0.1:1/x",
+        "https://example.com/",
+        "data:text/plain,hi",
+        "asset:../pyproject.toml",
+        "asset:fonts/../../pyproject.toml",
+        "ftp://example.com/x",
+    ],
+)
+def test_fetcher_refuses_everything_else(url: str) -> None:
+    fetcher = AssetFetcher(static_assets(templates_dir() / "static"))
+    with pytest.raises(FatalURLFetchingError):
+        fetcher.fetch(url)
+    assert fetcher.served == []
+
+
+def test_fetcher_serves_assets() -> None:
+    fetcher = AssetFetcher({"asset:logo.png": (b"\x89PNG", "image/png")})
+    response = fetcher.fetch("asset:logo.png")
+    assert response.url == "asset:logo.png"
+    assert fetcher.served == ["asset:logo.png"]
+
+
+@pytest.mark.slow
+def test_renders_pdf_a3_with_the_attachment() -> None:
+    pdf = render_pdf(_job(), RenderLimits())
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.attachments == {"results.json": [b'{"a": 1}\n']}
+    assert b'pdfaid:part="3"' in reader.xmp_metadata.stream.get_data()  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+def test_a_local_file_reference_stops_the_rendering() -> None:
+    with pytest.raises(RenderError, match="outside the report's assets"):
+        render_pdf(_job('<img src="file:///etc/hostname">'), RenderLimits())
+
+
+@pytest.mark.slow
+def test_wall_clock_limit_stops_the_renderer() -> None:
+    with pytest.raises(RenderError, match=r"did not finish within 0\.2 s"):
+        render_pdf(_job("<p>x</p>" * 2000), RenderLimits(timeout_s=0.2))
+
+
+@pytest.mark.slow
+def test_memory_limit_stops_the_renderer() -> None:
+    with pytest.raises(RenderError, match="PDF rendering"):
+        render_pdf(_job(), RenderLimits(memory_mib=80))
