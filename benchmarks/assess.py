@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import default_dir, generate  # noqa: E402
+from generate import default_dir, generate
 
 
 def _assess(bundle: str) -> dict[str, float]:
@@ -40,13 +40,19 @@ def _assess(bundle: str) -> dict[str, float]:
     result = assess(loaded, library, AssessOptions())
     seconds = time.perf_counter() - start
     loaded.close()
-    return {"assess_s": seconds, "ingest_s": ingest, "controls": len(result.controls),
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "assess_s": seconds,
+        "ingest_s": ingest,
+        "controls": len(result.controls),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def _child(func: str, bundle: str) -> dict[str, float]:
-    code = (f"import sys, json; sys.path.insert(0, {str(Path(__file__).parent)!r}); import assess, ingest; "
-            f"print(json.dumps({func}({bundle!r})))")
+    code = (
+        f"import sys, json; sys.path.insert(0, {str(Path(__file__).parent)!r}); import assess, ingest; "
+        f"print(json.dumps({func}({bundle!r})))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
@@ -58,11 +64,18 @@ def main() -> None:
     bundle = generate(args.findings, default_dir(args.findings))
     raw = _child("ingest._raw", str(bundle))
     tool = _child("assess._assess", str(bundle))
-    print(json.dumps({
-        "findings": args.findings, "assess_s": round(tool["assess_s"], 2), "ingest_s": round(tool["ingest_s"], 2),
-        "duckdb_raw_s": round(raw["seconds"], 2), "ratio": round(tool["assess_s"] / raw["seconds"], 2),
-        "peak_rss_mb": round(tool["peak_rss_mb"]),
-    }))
+    print(
+        json.dumps(
+            {
+                "findings": args.findings,
+                "assess_s": round(tool["assess_s"], 2),
+                "ingest_s": round(tool["ingest_s"], 2),
+                "duckdb_raw_s": round(raw["seconds"], 2),
+                "ratio": round(tool["assess_s"] / raw["seconds"], 2),
+                "peak_rss_mb": round(tool["peak_rss_mb"]),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

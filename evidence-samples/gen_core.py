@@ -159,12 +159,22 @@ class Ids:
 # Bundle under construction
 
 
+# Formats the bundle reads itself; any other format is a tool's own output, read by its importer.
+CANONICAL_FORMATS = ("csv", "jsonl", "json", "yaml", "parquet")
+
+
 @dataclass
 class SourceSpec:
-    """One evidence file of a bundle and the records it will hold."""
+    """One evidence file of a bundle and the records it will hold.
+
+    A canonical file (csv, jsonl, ...) is written from `records`. A tool file (kev-json, trivy-json,
+    ...) is written as the tool writes it (`native`, the exact bytes) and holds what the format's
+    importer yields from those bytes (`imported`, by kind): the same records the engine loads.
+    `kind` is then the kind of the canonical `records` the file is made from (KEV, EPSS), or None
+    when the generator builds the tool document directly (Trivy, Gitleaks)."""
 
     path: str
-    kind: str
+    kind: str | None
     format: str
     tool: str
     collected_at: datetime
@@ -172,6 +182,26 @@ class SourceSpec:
     with_sha: bool = True
     zone: tzinfo = UTC
     records: list[Record] = field(default_factory=list)
+    asset_id: str | None = None  # manifest asset_id of a tool file
+    native: bytes | None = None
+    imported: dict[str, list[Record]] | None = None
+
+    @property
+    def is_tool(self) -> bool:
+        """A tool's own output format, read through an importer."""
+        return self.format not in CANONICAL_FORMATS
+
+    def kinds(self) -> list[str]:
+        """Record kinds the file provides."""
+        if self.imported is not None:
+            return list(self.imported)  # the importer's order: kinds in schema order
+        return [self.kind] if self.kind else []
+
+    def of_kind(self, kind: str) -> list[Record]:
+        """The file's records of one kind (what the importer yields, for a tool file)."""
+        if self.imported is not None:
+            return self.imported.get(kind, [])
+        return self.records if self.kind == kind else []
 
 
 @dataclass
@@ -200,7 +230,7 @@ class Bundle:
     def source(self, spec: SourceSpec, default: bool = False) -> SourceSpec:
         """Register a source file; the first one of a kind (or `default`) receives `add` calls."""
         self.sources[spec.path] = spec
-        if default or spec.kind not in self._default:
+        if spec.kind is not None and (default or spec.kind not in self._default):
             self._default[spec.kind] = spec.path
         return spec
 
@@ -214,8 +244,11 @@ class Bundle:
 
     def records(self, kind: str) -> Iterator[Record]:
         for spec in self.sources.values():
-            if spec.kind == kind:
-                yield from spec.records
+            yield from spec.of_kind(kind)
+
+    def kinds(self) -> set[str]:
+        """Every record kind some file provides."""
+        return {kind for spec in self.sources.values() for kind in spec.kinds()}
 
     def index(self, kind: str) -> dict[str, Record]:
         return {r["id"]: r for r in self.records(kind)}

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gen_core import CHECK_IDS, CONTROL_IDS, Bundle, Plants
+from gen_native import tool_note
 
 
 @dataclass
@@ -56,12 +57,15 @@ def _sources(summary: Summary) -> list[str]:
             notes.append("stale (EVD-02 plant)")
         if spec.zone.utcoffset(None):
             notes.append("timestamps with +02:00 offsets")
+        if spec.is_tool:
+            notes.append(tool_note(spec))
+        kinds = spec.kinds()
         rows.append(
             [
                 f"`{spec.path}`",
-                spec.kind,
-                spec.format,
-                len(spec.records),
+                ", ".join(kinds),
+                f"`{spec.format}`" if spec.is_tool else spec.format,
+                " + ".join(str(len(spec.of_kind(k))) for k in kinds),
                 f"{summary.sizes[spec.path]:,}",
                 "; ".join(notes),
             ]
@@ -115,10 +119,10 @@ def samples_readme(summaries: list[Summary], small: dict[str, list[dict[str, Any
         "```",
         "",
         "The generator needs only the standard library, PyYAML, DuckDB (Parquet) and the project's",
-        "pydantic models; it uses no wall clock. Before writing, it evaluates every control with the",
-        "reference reading in `oracle.py` and stops unless the records it would flag are exactly the",
-        "planted ones (`expectations/*.yaml` is therefore exhaustive), and unless every reasonable reading",
-        "of the plan agrees on every record (nothing sits on a due date, a window boundary or an",
+        "pydantic models and importers; it uses no wall clock. Before writing, it evaluates every control",
+        "with the reference reading in `oracle.py` and stops unless the records it would flag are exactly",
+        "the planted ones (`expectations/*.yaml` is therefore exhaustive), and unless every reasonable",
+        "reading of the plan agrees on every record (nothing sits on a due date, a window boundary or an",
         "ambiguous definition). `tests/samples/test_generator.py` re-checks all of it from the files.",
         "",
         "## Bundles",
@@ -134,7 +138,7 @@ def samples_readme(summaries: list[Summary], small: dict[str, list[dict[str, Any
                 [
                     "`northwind-2026-q2/`",
                     "the previous quarter (2026-04-01 … 2026-06-30), same estate and identity ids, "
-                    "worse verification: the trend baseline (same plants; expectations: "
+                    "worse verification: the trend baseline (same plants, canonical files only; expectations: "
                     "`expectations/northwind-2026-q2.yaml`)",
                 ],
                 ["`minimal/`", "a handful of clean records of every kind (expectations: every control empty)"],
@@ -165,10 +169,13 @@ def samples_readme(summaries: list[Summary], small: dict[str, list[dict[str, Any
         "## Northwind 2026-Q3: files and formats",
         "",
         "Every kind of the model, several readers exercised: CSV, JSON Lines, JSON array, YAML list and",
-        "Parquet; observations, scans, findings and deployments each come from more than one file (ids are",
-        "unique per kind across files).",
+        "Parquet, and four tool formats read through the importers (`kev-json`, `epss-csv`, `trivy-json`,",
+        "`gitleaks-json`; `docs/importers.md`); observations, scans, findings, deployments and secret",
+        "exposures each come from more than one file (ids are unique per kind across files).",
         "",
         *_sources(q3),
+        "",
+        *TOOL_FILES,
         "",
         "CSV conventions: header row; empty cell = absent (the field's default applies); list fields joined",
         "with `;`; booleans `true`/`false`; timestamps ISO-8601 with `Z` or an offset; dates `YYYY-MM-DD`;",
@@ -237,6 +244,7 @@ def samples_readme(summaries: list[Summary], small: dict[str, list[dict[str, Any
                 ["`gen_nhi.py`", "identities, agents, secret incidents, exceptions, change events, intel"],
                 ["`gen_plants.py`", "one small function per planted situation and counter-example"],
                 ["`gen_small.py`", "minimal, incomplete, broken and warning bundles"],
+                ["`gen_native.py`", "tool files (KEV, EPSS, Trivy, Gitleaks), read back through the importers"],
                 ["`gen_expect.py`", "expectations YAML and the cross-check"],
                 ["`gen_writers.py`", "format writers, manifest, policy"],
                 ["`oracle.py`", "reference reading of the control plan used for the cross-check"],
@@ -247,6 +255,25 @@ def samples_readme(summaries: list[Summary], small: dict[str, list[dict[str, Any
     ]
     return "\n".join(lines).encode("utf-8")
 
+
+TOOL_FILES = [
+    "Tool files are written as the tools write them and listed with `format:` (no `kind:`: the",
+    "importer decides) and, for files whose records belong to an inventory asset, `asset_id:`; each has",
+    "its sha256 and `collected_at` like the canonical files. Their record ids are the importers' own",
+    "(`trivy:` / `gitleaks:` + 16 hex digits of a hash of the natural key): the generator runs each",
+    "importer on the exact bytes it writes, and reads every tool file again with its manifest entry once",
+    "`bundle.yaml` is written, so the oracle and the expectations see exactly the records the engine",
+    "loads. The KEV file is the CISA catalog JSON of the KEV entries the findings name (newest first,",
+    "`count` equal to the entries, dates as published); the EPSS file is a FIRST daily file with its",
+    "`#model_version:…,score_date:…` line. The two Trivy image reports (nightly CI, four days before",
+    "the period end; `ArtifactName` is the image reference, the manifest's `asset_id` the image asset)",
+    "add one authenticated scan and open findings on vulnerabilities no other record of the image names:",
+    "not yet due under any rule, clean for every control. The Gitleaks report of the `infra-terraform`",
+    "repository holds two leaks that are never revoked and that no identity is linked to (Gitleaks",
+    "records none): NHI-02 and INV-07 gaps. Its `Secret` and `Match` fields hold obvious dummies",
+    "(`dummy-not-a-secret-0001`), which the importer never reads. With the feeds hashed, the EVD-03",
+    "plant is carried by two hand-kept exports listed without a sha256.",
+]
 
 HEADLINE_LABELS = [
     ("assets", "assets in the inventory"),

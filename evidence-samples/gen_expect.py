@@ -16,11 +16,11 @@ from reporter.models.policy import PolicyFile
 
 
 def evidence_of(bundle: Bundle, files: dict[str, bytes]) -> Evidence:
-    """Typed records of a bundle, as a check would see them."""
+    """Typed records of a bundle, as a check would see them (a tool file's records are what its
+    importer yields from the file's bytes)."""
     manifest = Manifest.model_validate(yaml.safe_load(files["bundle.yaml"]))
     policy = PolicyFile.model_validate(bundle.meta.policy) if bundle.meta.policy else None
-    kinds = {s.kind for s in bundle.sources.values()}
-    records = {k: [model_of(k).model_validate(r) for r in bundle.records(k)] for k in sorted(kinds)}
+    records = {k: [model_of(k).model_validate(r) for r in bundle.records(k)] for k in sorted(bundle.kinds())}
     return Evidence(manifest, policy, records)
 
 

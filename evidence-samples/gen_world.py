@@ -16,6 +16,7 @@ from typing import Any
 
 from gen_catalog import Catalog, Vuln
 from gen_core import Bundle, Clock, Ids, Plants, Record, SourceSpec, seeded
+from gen_native import tool_sources
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -39,6 +40,7 @@ class Profile:
     refix: float  # share of those later fixed by a second deployment
     retry: float  # share of fix groups whose first attempt failed / needed a reboot
     open_share: float  # share of findings still open (not yet due)
+    tool_files: bool = False  # KEV/EPSS as the feeds publish them, plus Trivy and Gitleaks reports
 
 
 @dataclass
@@ -211,12 +213,20 @@ class World:
                 None,
             ),
             ("agents/ai-agents.yaml", "agents", "yaml", "AI agent registry", at(10), None),
-            ("intel/kev-catalog.csv", "kev_entries", "csv", "CISA KEV catalog (period excerpt)", at(4), None),
-            ("intel/epss-scores.csv", "epss_scores", "csv", "FIRST EPSS daily scores (excerpt)", at(4), None),
         ]
+        if not self.profile.tool_files:
+            specs += [
+                ("intel/kev-catalog.csv", "kev_entries", "csv", "CISA KEV catalog (period excerpt)", at(4), None),
+                ("intel/epss-scores.csv", "epss_scores", "csv", "FIRST EPSS daily scores (excerpt)", at(4), None),
+            ]
+            unhashed = {"intel/kev-catalog.csv", "intel/epss-scores.csv"}
+        else:
+            specs += [(path, kind, fmt, tool, collected, None) for path, kind, fmt, tool, collected in tool_sources(c)]
+            # The EVD-03 plant: hand-kept exports listed without a hash (the feeds carry theirs).
+            unhashed = {"exceptions/compensating-controls.csv", "agents/ai-agents.yaml"}
         for path, kind, fmt, tool, collected, zone in specs:
             spec = SourceSpec(path, kind, fmt, tool, collected, zone=zone or UTC)
-            spec.with_sha = kind not in ("kev_entries", "epss_scores")
+            spec.with_sha = path not in unhashed
             self.b.source(spec)
 
     # ------------------------------------------------------------------ assets

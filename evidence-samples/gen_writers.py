@@ -1,5 +1,7 @@
 """Writers for the canonical bundle formats (CSV, JSON Lines, JSON array, YAML, Parquet), the
-manifest and the policy file. Every writer is byte-deterministic.
+manifest and the policy file. Every writer is byte-deterministic. Tool files (kev-json, trivy-json,
+...) are written by `gen_native.py`; here their bytes are placed in the bundle and read back through
+the importers once the manifest exists, to prove the records checked are the ones the engine loads.
 
 CSV conventions: header row; empty cell = absent (the field's default applies); list fields joined
 with `;`; booleans `true`/`false`; timestamps ISO-8601 with `Z` or an offset; dates `YYYY-MM-DD`.
@@ -20,6 +22,7 @@ from typing import Any, Union, get_args, get_origin
 import duckdb
 import yaml
 from gen_core import Bundle, Record, SourceSpec, fmt_ts
+from oracle import tool_records
 from pydantic import AwareDatetime
 
 from reporter.models.common import StrictModel
@@ -207,13 +210,14 @@ def manifest_data(bundle: Bundle, hashes: dict[str, str]) -> dict[str, Any]:
         data["policy"] = "policy.yaml"
     sources = []
     for spec in bundle.sources.values():
-        entry: dict[str, Any] = {
-            "path": spec.path,
-            "kind": spec.kind,
-            "format": spec.format,
-            "collected_at": fmt_ts(spec.collected_at),
-            "tool": spec.tool,
-        }
+        entry: dict[str, Any] = {"path": spec.path}
+        if not spec.is_tool:  # a tool file's importer decides its kinds (docs/bundle-format.md)
+            entry["kind"] = spec.kind
+        entry["format"] = spec.format
+        if spec.asset_id:
+            entry["asset_id"] = spec.asset_id
+        entry["collected_at"] = fmt_ts(spec.collected_at)
+        entry["tool"] = spec.tool
         if spec.description:
             entry["description"] = spec.description
         if spec.with_sha:
@@ -250,14 +254,19 @@ def render_bundle(bundle: Bundle, scratch: Path) -> dict[str, bytes]:
                 record[key] = _whole_minutes(value)
     seen: dict[tuple[str, str], str] = {}
     for spec in bundle.sources.values():
-        for record in spec.records:
-            key = (spec.kind, record["id"])
-            if key in seen:
-                raise ValueError(
-                    f"{bundle.name}: duplicate {spec.kind} id {record['id']} in {seen[key]} and {spec.path}"
-                )
-            seen[key] = spec.path
+        for kind in spec.kinds():
+            for record in spec.of_kind(kind):
+                key = (kind, record["id"])
+                if key in seen:
+                    raise ValueError(
+                        f"{bundle.name}: duplicate {kind} id {record['id']} in {seen[key]} and {spec.path}"
+                    )
+                seen[key] = spec.path
     for spec in bundle.sources.values():
+        if spec.is_tool:
+            files[spec.path] = _tool_file(bundle, spec)
+            continue
+        assert spec.kind is not None
         for number, record in enumerate(spec.records, start=1):
             where = f"{bundle.name}/{spec.path} record {number}"
             validate_record(spec.kind, record, where)
@@ -265,13 +274,41 @@ def render_bundle(bundle: Bundle, scratch: Path) -> dict[str, bytes]:
         files[spec.path] = render_source(spec, scratch)
     hashes = {path: sha256(data) for path, data in files.items()}
     manifest = manifest_data(bundle, hashes)
-    Manifest.model_validate(manifest)
+    _reimport(bundle, Manifest.model_validate(manifest), files, scratch)
     if bundle.meta.policy is not None:
         PolicyFile.model_validate(bundle.meta.policy)
         files["policy.yaml"] = dump_yaml(bundle.meta.policy)
     files["bundle.yaml"] = dump_yaml(manifest)
     files.update(bundle.extra_files)
     return dict(sorted(files.items()))
+
+
+def _tool_file(bundle: Bundle, spec: SourceSpec) -> bytes:
+    """The bytes of a tool file, after checking what its importer yielded from them."""
+    if spec.native is None or spec.imported is None:
+        raise ValueError(f"{bundle.name}/{spec.path}: tool file not built or not imported")
+    for kind in spec.kinds():
+        for number, record in enumerate(spec.of_kind(kind), start=1):
+            where = f"{bundle.name}/{spec.path} {kind} record {number}"
+            validate_record(kind, record, where)
+            _check_collected(spec, dict(model_of(kind).model_validate(record)), where)
+    return spec.native
+
+
+def _reimport(bundle: Bundle, manifest: Manifest, files: dict[str, bytes], scratch: Path) -> None:
+    """Read every tool file as the engine will: its final bytes, the manifest entry as written.
+    The records must be exactly those the expectations and the oracle were computed from."""
+    for source in manifest.sources:
+        spec = bundle.sources[source.path]
+        if not spec.is_tool:
+            continue
+        target = scratch / "reimport" / source.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(files[source.path])
+        again = tool_records(target, source)
+        target.unlink()
+        if again != spec.imported:
+            raise ValueError(f"{bundle.name}/{source.path}: the importer reads other records from the written file")
 
 
 def write_files(root: Path, files: dict[str, bytes]) -> None:

@@ -25,6 +25,7 @@ if str(HERE) not in sys.path:
 from gen_core import Bundle, Clock, Meta, Plants  # noqa: E402
 from gen_docs import Summary, samples_readme  # noqa: E402
 from gen_expect import cross_check, evidence_of, expectations  # noqa: E402
+from gen_native import import_tool_files, plan_tool_files  # noqa: E402
 from gen_nhi import (  # noqa: E402
     build_agents,
     build_controls,
@@ -98,6 +99,7 @@ Q3 = Profile(
     refix=0.3,
     retry=0.1,
     open_share=0.2,
+    tool_files=True,
 )
 Q2 = Profile(
     "northwind-2026-q2",
@@ -112,8 +114,9 @@ Q2 = Profile(
 )
 
 
-def build_northwind(profile: Profile, clock: Clock) -> tuple[Bundle, Plants, World]:
-    """One Northwind quarter: the clean world, then the planted situations."""
+def build_northwind(profile: Profile, clock: Clock, scratch: Path) -> tuple[Bundle, Plants, World]:
+    """One Northwind quarter: the clean world, then the planted situations (and the tool files,
+    read through their importers, when the profile has them)."""
     bundle = Bundle(profile.name, clock, NORTHWIND)
     plants = Plants()
     world = World(bundle, plants, profile)
@@ -129,7 +132,11 @@ def build_northwind(profile: Profile, clock: Clock) -> tuple[Bundle, Plants, Wor
     bulk_exposures(world)
     bulk_events(world)
     plant_all(world)
+    if profile.tool_files:
+        plan_tool_files(world)
     build_intel(world)
+    if profile.tool_files:
+        import_tool_files(world, scratch)
     return bundle, plants, world
 
 
@@ -163,7 +170,7 @@ def headline(bundle: Bundle, files: dict[str, bytes]) -> dict[str, Any]:
 
 def northwind(profile: Profile, clock: Clock, scratch: Path, check: bool) -> tuple[dict[str, bytes], Summary]:
     """Files of one Northwind quarter (and its expectations when `check`)."""
-    bundle, plants, _ = build_northwind(profile, clock)
+    bundle, plants, _ = build_northwind(profile, clock, scratch)
     files = render_bundle(bundle, scratch)
     out = {f"{profile.name}/{path}": data for path, data in files.items()}
     if check:

@@ -14,10 +14,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
+from reporter.importers.interface import ImportContext
+from reporter.importers.registry import get_importer
+from reporter.importers.run import collect
 from reporter.models import evidence as ev
-from reporter.models.manifest import Manifest
+from reporter.models.manifest import Manifest, Source
 from reporter.models.policy import (
     ExceptionPolicy,
     NhiPolicy,
@@ -113,6 +117,17 @@ class Evidence:
 
     def kind(self, name: str) -> list[Any]:
         return self.records.get(name, [])
+
+
+def tool_records(path: Path, source: Source) -> dict[str, list[dict[str, Any]]]:
+    """What the engine loads from a tool's own file (kev-json, trivy-json, ...): the records the
+    format's importer yields, by kind, with the context the loader gives it (the manifest's path,
+    asset_id and collected_at). The oracle evaluates these, never the data a tool file was made from."""
+    context = ImportContext(source_path=source.path, asset_id=source.asset_id, collected_at=source.collected_at)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for record in collect(get_importer(source.effective_format), path, context):
+        out.setdefault(record.kind, []).append(dict(record.data))
+    return out
 
 
 class AmbiguityError(AssertionError):
@@ -857,6 +872,8 @@ def nhi02(o: Oracle) -> Result:
     limit = timedelta(hours=o.nhi.leak_revoke_hours)
     for x in o.evidence.kind("secret_exposures"):
         if _leak_unrevoked(o, x):
+            if x.detected_at + limit > o.as_of:
+                o.ambiguities.append(f"NHI-02: exposure {x.id} revocation window not elapsed at as_of")
             yield ("secret_exposures", x.id), {}
             continue
         closed = min(t for t in (x.revoked_at, x.verified_invalid_at) if t)
@@ -1057,7 +1074,9 @@ def agt03(o: Oracle) -> Result:
 
 
 def evd01(o: Oracle) -> Result:
-    present = {s.kind for s in o.evidence.manifest.sources}
+    # A canonical file provides its listed kind (even when empty); a tool file the kinds it yields.
+    present = {s.kind for s in o.evidence.manifest.sources if s.kind}
+    present |= {kind for kind, records in o.evidence.records.items() if records}
     for kind in NEEDED_KINDS:
         if kind not in present:
             yield ("kinds", kind), {}

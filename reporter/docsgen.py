@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from reporter.catalog.loader import load_library
-from reporter.issue_codes import validation_doc
 from reporter.checks.registry import get_check
+from reporter.issue_codes import validation_doc
 from reporter.metrics import load_metrics
 from reporter.metrics.base import all_metrics
 from reporter.models.kinds import KINDS, KindSpec
@@ -377,33 +377,58 @@ def policy() -> str:
     from reporter.policy import default_policy  # noqa: PLC0415
 
     base = default_policy()
-    lines = [POLICY_INTRO, "## The default rule library", "",
-             "| id | on | applies when | deadline | clock | effective | source |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        POLICY_INTRO,
+        "## The default rule library",
+        "",
+        "| id | on | applies when | deadline | clock | effective | source |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for rule in base.sla.rules:
         m = rule.match
-        when = "; ".join(
-            text for text in (
-                f"KEV {'yes' if m.kev else 'no'}" if m.kev is not None else "",
-                f"internet-facing {'yes' if m.internet_facing else 'no'}" if m.internet_facing is not None else "",
-                "severity " + "/".join(s.value for s in m.severity) if m.severity else "",
-                f"scope {m.compliance_scope}" if m.compliance_scope else "",
-                "criticality " + "/".join(c.value for c in m.asset_criticality) if m.asset_criticality else "",
-                "BOD 26-04 " + "/".join(o.value for o in m.bod2604_outcome) if m.bod2604_outcome else "",
-            ) if text
-        ) or "always"
+        when = (
+            "; ".join(
+                text
+                for text in (
+                    f"KEV {'yes' if m.kev else 'no'}" if m.kev is not None else "",
+                    f"internet-facing {'yes' if m.internet_facing else 'no'}" if m.internet_facing is not None else "",
+                    "severity " + "/".join(s.value for s in m.severity) if m.severity else "",
+                    f"scope {m.compliance_scope}" if m.compliance_scope else "",
+                    "criticality " + "/".join(c.value for c in m.asset_criticality) if m.asset_criticality else "",
+                    "BOD 26-04 " + "/".join(o.value for o in m.bod2604_outcome) if m.bod2604_outcome else "",
+                )
+                if text
+            )
+            or "always"
+        )
         deadline = "KEV due date" if rule.deadline == "kev_due_date" else f"{rule.days} days"
         effective = f"{rule.effective_from or ''} – {rule.effective_to or ''}".strip(" –") or "always"
-        lines.append(f"| `{rule.id}` | {'yes' if rule.enabled else 'no'} | {when} | {deadline}"
-                     f"{' + forensic triage' if rule.forensic_triage else ''} | {rule.clock_start.value} | "
-                     f"{effective} | {_cell(rule.source)} |")
-    lines += ["", "BOD 26-04 Table 1 (CERT/CC SSVC `cisa:BOD2604:1.0.0`):", "",
-              "| KEV | exposed | automatable | technical impact | outcome |", "|---|---|---|---|---|"]
+        lines.append(
+            f"| `{rule.id}` | {'yes' if rule.enabled else 'no'} | {when} | {deadline}"
+            f"{' + forensic triage' if rule.forensic_triage else ''} | {rule.clock_start.value} | "
+            f"{effective} | {_cell(rule.source)} |"
+        )
+    lines += [
+        "",
+        "BOD 26-04 Table 1 (CERT/CC SSVC `cisa:BOD2604:1.0.0`):",
+        "",
+        "| KEV | exposed | automatable | technical impact | outcome |",
+        "|---|---|---|---|---|",
+    ]
     for row in base.sla.bod2604_table:
-        lines.append(f"| {'yes' if row.kev else 'no'} | {'yes' if row.exposed else 'no'} | "
-                     f"{'yes' if row.automatable else 'no'} | {row.technical_impact.value} | {row.outcome.value} |")
-    lines += ["", f"Missing SSVC data: Automatable = {'yes' if base.sla.missing_automatable else 'no'}, "
-              f"Technical impact = {base.sla.missing_technical_impact.value}.", "", "## Other sections", ""]
-    for name, field in Policy.model_fields.items():
+        lines.append(
+            f"| {'yes' if row.kev else 'no'} | {'yes' if row.exposed else 'no'} | "
+            f"{'yes' if row.automatable else 'no'} | {row.technical_impact.value} | {row.outcome.value} |"
+        )
+    lines += [
+        "",
+        f"Missing SSVC data: Automatable = {'yes' if base.sla.missing_automatable else 'no'}, "
+        f"Technical impact = {base.sla.missing_technical_impact.value}.",
+        "",
+        "## Other sections",
+        "",
+    ]
+    for name in Policy.model_fields:
         if name in ("policy_version", "name", "sla"):
             continue
         section = getattr(base, name)
@@ -443,10 +468,7 @@ def _click_section(command: Any, prefix: str) -> list[str]:
     if params:
         lines += ["| argument / option | default | help |", "|---|---|---|"]
         for param in params:
-            if param.param_type_name == "argument":
-                name = str(param.name).upper()
-            else:
-                name = ", ".join(param.opts)
+            name = str(param.name).upper() if param.param_type_name == "argument" else ", ".join(param.opts)
             default = param.default if not callable(param.default) else None
             shown = "" if default in (None, False, ()) else f"`{default}`"
             text = getattr(param, "help", "") or ""

@@ -130,10 +130,18 @@ def check_integrity(
 def _control_ids(out: _Collector, control_ids: frozenset[str]) -> None:
     params = Params()
     known = params.add(sorted(control_ids))
-    sql = (f"SELECT _source, _rec, _line, cid AS detail FROM (SELECT *, unnest(control_ids) AS cid FROM exceptions) "
-           f"WHERE NOT list_contains({known}, cid)")
-    out.run(sql, params, "ref.unknown-control-id", WARNING, "control_ids",
-            "names control '{detail}', which is not in the control library; it covers nothing")
+    sql = (
+        f"SELECT _source, _rec, _line, cid AS detail FROM (SELECT *, unnest(control_ids) AS cid FROM exceptions) "
+        f"WHERE NOT list_contains({known}, cid)"
+    )
+    out.run(
+        sql,
+        params,
+        "ref.unknown-control-id",
+        WARNING,
+        "control_ids",
+        "names control '{detail}', which is not in the control library; it covers nothing",
+    )
 
 
 def _untargeted(out: _Collector) -> None:

@@ -45,9 +45,7 @@ def finish_validation(
 ) -> ValidationReport:
     """Add the integrity issues to a loaded bundle and build the report."""
     if loaded.manifest is not None:
-        found = check_integrity(
-            loaded.store, loaded.manifest, loaded.policy, limits.max_issues_per_group, control_ids
-        )
+        found = check_integrity(loaded.store, loaded.manifest, loaded.policy, limits.max_issues_per_group, control_ids)
         loaded.issues.extend(_csv_lines(loaded, found))
     return build_report(loaded.opened.display, loaded)
 

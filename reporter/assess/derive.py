@@ -61,8 +61,10 @@ def build(con: duckdb.DuckDBPyConnection, data: DeriveInput) -> None:
         lambda p: _deployments(p.add(data.as_of)),
         lambda p: _rollbacks(p.add(data.as_of)),
         lambda p: _deployment_checks(
-            p.add(data.as_of), p.add(policy.verification.window_days_urgent),
-            p.add(policy.verification.window_days_default), p.add(policy.verification.clock_skew_minutes),
+            p.add(data.as_of),
+            p.add(policy.verification.window_days_urgent),
+            p.add(policy.verification.window_days_default),
+            p.add(policy.verification.clock_skew_minutes),
         ),
         lambda p: _ledger(
             p.add(data.as_of), p.add(data.period.start_at), p.add(policy.verification.clock_skew_minutes)
@@ -214,7 +216,8 @@ def _deadlines(policy: Policy, p: Params) -> str:
             f"list_contains({p.add([v.value for v in m.severity])}, i.severity)" if m.severity else "",
             f"list_contains(i.compliance_scopes, {p.add(m.compliance_scope)})" if m.compliance_scope else "",
             f"list_contains({p.add([v.value for v in m.asset_criticality])}, i.criticality)"
-            if m.asset_criticality else "",
+            if m.asset_criticality
+            else "",
             f"list_contains({p.add([v.value for v in m.bod2604_outcome])}, i.bod_outcome)" if m.bod2604_outcome else "",
             f"i.first_detected_at::DATE >= {p.add(rule.effective_from)}" if rule.effective_from else "",
             f"i.first_detected_at::DATE <= {p.add(rule.effective_to)}" if rule.effective_to else "",
@@ -231,8 +234,10 @@ def _deadlines(policy: Policy, p: Params) -> str:
             deadline = f"{clock} + to_days({p.add(rule.days)})"
         candidates.append((p.add(rule.id), f"CASE WHEN {when} THEN {deadline} END"))
     if not candidates:
-        return ("CREATE OR REPLACE TEMP TABLE a_due AS SELECT asset_id, vuln_id, NULL::TIMESTAMPTZ AS due_at, "
-                "NULL::VARCHAR AS sla_rule FROM a_instances WHERE FALSE")
+        return (
+            "CREATE OR REPLACE TEMP TABLE a_due AS SELECT asset_id, vuln_id, NULL::TIMESTAMPTZ AS due_at, "
+            "NULL::VARCHAR AS sla_rule FROM a_instances WHERE FALSE"
+        )
     columns = ", ".join(f"{expr} AS d{n}" for n, (_, expr) in enumerate(candidates))
     earliest = f"least({', '.join(f'd{n}' for n in range(len(candidates)))})"
     which = " ".join(f"WHEN d{n} = due_at THEN {rule_id}" for n, (rule_id, _) in enumerate(candidates))

@@ -28,6 +28,7 @@ from reporter.models.results import (
     Assessment,
     BundleInfo,
     ControlResult,
+    ExceptionEntry,
     Measure,
     MetricValue,
     SourceRef,
@@ -76,6 +77,7 @@ def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> As
         controls=controls,
         metrics=metrics,
         ledger=_ledger_counts(con),
+        exceptions=_exceptions(con, as_of),
         frameworks=framework_status(library, statuses),
         limitations=_limitations(controls, metrics),
     )
@@ -110,6 +112,7 @@ def evaluate_control(context: CheckContext, control: Control) -> ControlResult:
         gap_total=outcome.gap_total,
         gaps_excepted=outcome.gaps_excepted,
         gaps=outcome.gaps,
+        owners=list(outcome.owners),
         evidence_kinds=list(control.evidence),
         metrics=list(control.metrics),
     )
@@ -143,6 +146,46 @@ def _bundle_info(loaded: LoadedBundle, manifest: Manifest, con: duckdb.DuckDBPyC
         manifest_sha256=loaded.manifest_sha256,
         sources=sources,
     )
+
+
+def _exceptions(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[ExceptionEntry]:
+    cursor = con.execute(
+        "SELECT e.id, e.title, e.risk_response, e.deviation_type, e.owner, e.approver, e.approved_at, e.expires_at, "
+        "CASE WHEN e.approved_at IS NULL OR e.approved_at > $as_of THEN 'not approved' "
+        "WHEN e.expires_at IS NULL THEN 'no expiry' WHEN e.expires_at <= $as_of THEN 'expired' ELSE 'active' END, "
+        "e.complete, e.sound, e.control_count, e.control_verified_at, "
+        "(SELECT count(*) FROM a_exc_scope s WHERE s.exception_id = e.id), "
+        "concat_ws(' | ', 'assets: ' || nullif(array_to_string(e.asset_ids, ', '), ''), "
+        "'tags: ' || nullif(array_to_string(e.asset_tags, ', '), ''), "
+        "'vulnerabilities: ' || nullif(array_to_string(e.vuln_ids, ', '), ''), "
+        "'findings: ' || nullif(array_to_string(e.finding_ids, ', '), ''), "
+        "'identities: ' || nullif(array_to_string(e.identity_ids, ', '), ''), "
+        "'controls: ' || nullif(array_to_string(e.control_ids, ', '), '')), "
+        "e.justification, e._source, e._line, e._rec FROM a_exc e ORDER BY e.id",
+        {"as_of": as_of},
+    )
+    names = [
+        "id",
+        "title",
+        "risk_response",
+        "deviation_type",
+        "owner",
+        "approver",
+        "approved_at",
+        "expires_at",
+        "state",
+        "complete",
+        "valid",
+        "compensating_controls",
+        "control_verified_at",
+        "covered_instances",
+        "scope",
+        "justification",
+        "source",
+        "line",
+        "record",
+    ]
+    return [ExceptionEntry(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
 
 def _ledger_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

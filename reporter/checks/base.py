@@ -46,7 +46,7 @@ GAPS_DDL = """
 CREATE OR REPLACE TABLE a_gaps (
     control_id VARCHAR, severity VARCHAR, kind VARCHAR, record_id VARCHAR, _source VARCHAR, _rec BIGINT,
     _line BIGINT, message VARCHAR, certainty VARCHAR, asset_id VARCHAR, vuln_id VARCHAR, identity_id VARCHAR,
-    sha256 VARCHAR, excepted_by VARCHAR
+    sha256 VARCHAR, excepted_by VARCHAR, owner VARCHAR
 )"""
 
 
@@ -88,6 +88,7 @@ class CheckOutcome:
     gap_total: int
     gaps_excepted: int
     gaps: list[Gap]
+    owners: tuple[str, ...] = ()
 
 
 def gap_select(
@@ -193,7 +194,8 @@ def _exception_tables(scope: ExceptionScope, control: str, as_of: str) -> tuple[
     parts = ["(SELECT id FROM xc)", "xa.id"]
     if scope is ExceptionScope.FINDINGS:
         ctes.append(
-            "xf AS (SELECT s.asset_id, s.vuln_id, min(e.id) AS id FROM a_exc_scope s JOIN ex e ON e.id = s.exception_id "
+            "xf AS (SELECT s.asset_id, s.vuln_id, min(e.id) AS id FROM a_exc_scope s "
+            "JOIN ex e ON e.id = s.exception_id "
             f"WHERE (len(e.control_ids) = 0 OR list_contains(e.control_ids, {control})) GROUP BY ALL)"
         )
         joins.append("LEFT JOIN xf ON xf.asset_id = g.asset_id AND xf.vuln_id = g.vuln_id")
@@ -206,6 +208,15 @@ def _exception_tables(scope: ExceptionScope, control: str, as_of: str) -> tuple[
         joins.append("LEFT JOIN xi ON xi.identity_id = g.identity_id")
         parts.append("xi.id")
     return ", ".join(ctes) + ", ", " ".join(joins), f"least({', '.join(parts)})"
+
+
+# Who should act on a gap: the owner of the identity, asset, exception or agent it is about.
+_OWNER = "COALESCE(gi.owner, ga.owner, ge.owner, gg.owner)"
+_OWNER_JOINS = (
+    "LEFT JOIN identities gi ON gi.id = g.identity_id LEFT JOIN assets ga ON ga.id = g.asset_id "
+    "LEFT JOIN exceptions ge ON g.kind = 'exceptions' AND ge.id = g.record_id "
+    "LEFT JOIN agents gg ON g.kind = 'agents' AND gg.id = g.record_id"
+)
 
 
 def evaluate(
@@ -240,7 +251,7 @@ def evaluate(
     insert = (
         f"INSERT INTO a_gaps WITH {ctes}g AS ({gaps_sql}) SELECT {control}, {severity}, g.kind, g.record_id, "
         f"g._source, g._rec, g._line, g.message, g.certainty, g.asset_id, g.vuln_id, g.identity_id, s.sha256, "
-        f"{covering} FROM g LEFT JOIN sources s ON s.path = g._source {joins}"
+        f"{covering}, {_OWNER} FROM g LEFT JOIN sources s ON s.path = g._source {joins} {_OWNER_JOINS}"
     )
     ctx.con.execute(insert, params.for_sql(insert))
     # Two queries: exact counts, then the first gaps (a top-N sort). Window counts over the whole
@@ -254,9 +265,17 @@ def evaluate(
     total, excepted, violations = (int(v) for v in counts) if counts else (0, 0, 0)
     sql = (
         "SELECT kind, record_id, _source, _rec, _line, message, certainty, asset_id, vuln_id, identity_id, sha256, "
-        f"excepted_by FROM a_gaps WHERE control_id = $c ORDER BY {GAP_ORDER} LIMIT {int(ctx.gap_cap)}"
+        f"excepted_by, owner FROM a_gaps WHERE control_id = $c ORDER BY {GAP_ORDER} LIMIT {int(ctx.gap_cap)}"
     )
     gaps = [_gap(ctx, row) for row in ctx.con.execute(sql, mine).fetchall()]
+    owners = [
+        str(r[0])
+        for r in ctx.con.execute(
+            "SELECT DISTINCT owner FROM a_gaps WHERE control_id = $c AND excepted_by IS NULL AND owner IS NOT NULL "
+            "ORDER BY owner",
+            mine,
+        ).fetchall()
+    ]
     return CheckOutcome(
         status=_status(total, excepted, violations),
         reason=_reason(population, noun, total, excepted, violations),
@@ -265,11 +284,14 @@ def evaluate(
         gap_total=total,
         gaps_excepted=excepted,
         gaps=gaps,
+        owners=tuple(owners),
     )
 
 
 def _gap(ctx: CheckContext, row: tuple[Any, ...]) -> Gap:
-    kind, record_id, source, rec, line, message, certainty, asset_id, _vuln, _identity, sha256, excepted = row[:12]
+    kind, record_id, source, rec, line, message, certainty, asset_id, _vuln, _identity, sha256, excepted, owner = row[
+        :13
+    ]
     return Gap(
         control_id=ctx.control_id,
         kind=str(kind),
@@ -283,6 +305,7 @@ def _gap(ctx: CheckContext, row: tuple[Any, ...]) -> Gap:
         certainty=Certainty(str(certainty)),
         asset_id=asset_id,
         excepted_by=excepted,
+        owner=owner,
     )
 
 

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from reporter.assess.engine import AssessOptions
+from reporter.catalog.library import Library
 from reporter.catalog.loader import load_library
 from reporter.cli.bundle_options import (
     DEFAULT_MAX_FILE_MIB,
@@ -84,10 +85,9 @@ def failing_gaps(assessment: Assessment, fail_on: FailOn) -> int:
 
 
 def run(
-    bundle: Path, mappings: Path | None, options: LoadOptions, as_of: str | None, max_gaps: int, *, exports: bool = False
+    bundle: Path, library: Library, options: LoadOptions, as_of: str | None, max_gaps: int, *, exports: bool = False
 ) -> AssessRun:
-    """Load the library, validate and assess (shared by assess and report)."""
-    library = load_library([mappings] if mappings else [])
+    """Validate and assess with the given library (shared by assess and report)."""
     options = replace(options, control_ids=frozenset(library.controls))
     assess_options = AssessOptions(as_of=parse_as_of(as_of), gap_cap=max_gaps)
     return assess_bundle(bundle, options, library, assess_options, exports=exports)
@@ -121,9 +121,9 @@ def assess(
 ) -> None:
     """Assess a valid bundle against the control library. Exit 0, 1 (gaps at --fail-on), 3 invalid."""
     with guarded(), progress_bar(output is not None) as progress:
-        result = run(
-            bundle, mappings, load_options(db, max_file_mib, max_line_mib, memory_limit, progress), as_of, max_gaps
-        )
+        library = load_library([mappings] if mappings else [])
+        options = load_options(db, max_file_mib, max_line_mib, memory_limit, progress)
+        result = run(bundle, library, options, as_of, max_gaps)
         if result.assessment is None:
             err(render_text(result.validation, quiet=True).rstrip())
             raise typer.Exit(int(ExitCode.INVALID))

@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 
-from reporter.assess.engine import AssessOptions
 from reporter.catalog.loader import load_library
 from reporter.cli.assess_cmd import (
     AsOfOption,
@@ -18,7 +17,7 @@ from reporter.cli.assess_cmd import (
     FailOnOption,
     MaxGapsOption,
     failing_gaps,
-    parse_as_of,
+    run,
     summary_line,
 )
 from reporter.cli.bundle_options import (
@@ -36,7 +35,6 @@ from reporter.cli.common import MappingsOption, app, err, guarded
 from reporter.cli.validate_cmd import render_text
 from reporter.errors import ExitCode
 from reporter.output import write_set
-from reporter.pipeline import assess_bundle
 from reporter.report.formats import DEFAULT_FORMATS
 from reporter.report.render import render_report
 from reporter.report.request import prepare
@@ -96,9 +94,7 @@ def report(
         write_set(output_dir, {})  # fail early (exit 4) when the directory cannot be written
         library = load_library([mappings] if mappings else [])
         options = load_options(db, max_file_mib, max_line_mib, memory_limit, progress)
-        result = assess_bundle(
-            bundle, options, library, AssessOptions(as_of=parse_as_of(as_of), gap_cap=max_gaps), exports=True
-        )
+        result = run(bundle, library, options, as_of, max_gaps, exports=True)
         if result.assessment is None:
             err(render_text(result.validation, quiet=True).rstrip())
             raise typer.Exit(int(ExitCode.INVALID))

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from reporter.catalog.loader import load_library
 from reporter.cli.bundle_options import (
     DEFAULT_MAX_FILE_MIB,
     DEFAULT_MAX_LINE_MIB,
@@ -20,7 +21,6 @@ from reporter.cli.bundle_options import (
     load_options,
     progress_bar,
 )
-from reporter.catalog.loader import load_library
 from reporter.cli.common import MappingsOption, app, guarded
 from reporter.errors import ExitCode
 from reporter.models.issues import Issue, IssueSeverity

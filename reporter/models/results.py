@@ -41,6 +41,9 @@ class Gap(StrictModel):
     severity: str
     certainty: Certainty = Certainty.VIOLATION
     asset_id: str | None = None
+    owner: str | None = Field(
+        default=None, description="Owner of the identity, asset, exception or agent the gap is about."
+    )
     excepted_by: str | None = Field(default=None, description="Valid exception that covers the gap.")
 
 
@@ -69,6 +72,7 @@ class ControlResult(StrictModel):
     gap_total: int
     gaps_excepted: int = 0
     gaps: list[Gap] = Field(default_factory=list, description="Capped; gap_total is exact.")
+    owners: list[str] = Field(default_factory=list, description="Owners named by the unexcepted gaps.")
     evidence_kinds: list[str] = Field(default_factory=list)
     metrics: list[str] = Field(default_factory=list)
 
@@ -164,6 +168,30 @@ class Headline(StrictModel):
     )
 
 
+class ExceptionEntry(StrictModel):
+    """One exception of the register, as the assessment judged it at as_of."""
+
+    id: str
+    title: str | None = None
+    risk_response: str
+    deviation_type: str | None = None
+    owner: str | None = None
+    approver: str | None = None
+    approved_at: datetime | None = None
+    expires_at: datetime | None = None
+    state: str = Field(description="active, expired, not approved, or no expiry — at as_of.")
+    complete: bool = Field(description="Owner, approver, approval, expiry and justification given.")
+    valid: bool = Field(description="Complete, time-boxed within the policy, and (mitigation) a verified control.")
+    compensating_controls: int
+    control_verified_at: datetime | None = None
+    covered_instances: int = Field(description="Finding-instances its scope covers.")
+    scope: str = Field(description="Assets, tags, vulnerabilities, findings, identities and controls in scope.")
+    justification: str | None = None
+    source: str
+    line: int | None = None
+    record: int | None = None
+
+
 class Assessment(StrictModel):
     """`results.json`."""
 
@@ -177,5 +205,6 @@ class Assessment(StrictModel):
     controls: list[ControlResult]
     metrics: list[MetricValue]
     ledger: dict[str, int] = Field(description="Finding-instances per ledger state.")
+    exceptions: list[ExceptionEntry] = Field(default_factory=list, description="The exceptions register, by id.")
     frameworks: FrameworkStatus
     limitations: list[str] = Field(default_factory=list)

@@ -49,6 +49,7 @@ FINDINGS = [
     ("asset_id", "g.asset_id", "text"),
     ("vuln_id", "g.vuln_id", "text"),
     ("identity_id", "g.identity_id", "text"),
+    ("owner", "g.owner", "text"),
     ("source", "g._source", "text"),
     ("line", "g._line", "raw"),
     ("record", "g._rec", "raw"),

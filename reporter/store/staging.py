@@ -238,7 +238,9 @@ def _json_staged(con: duckdb.DuckDBPyConnection) -> Staged:
 def _typed_columns(columns: tuple[ColumnSpec, ...]) -> str:
     """Each field parsed once, next to its text: `f__v` (the rules and the final insert read it)."""
     parsed = [c for c in columns if has_typed_column(c)]
-    return ", ".join(f"{typed_expression(c, ident(c.name))} AS {ident(c.name + '__v')}" for c in parsed) or "NULL AS _none"
+    return (
+        ", ".join(f"{typed_expression(c, ident(c.name))} AS {ident(c.name + '__v')}" for c in parsed) or "NULL AS _none"
+    )
 
 
 def extract_json_fields(con: duckdb.DuckDBPyConnection, columns: tuple[ColumnSpec, ...]) -> None:

@@ -3,6 +3,9 @@ conventions (DESIGN.md §2, evidence-samples/README.md) rather than from the gen
 
 It is deliberately independent of `reporter`'s own loaders: the samples are tested against the
 models and the conventions, and the validator built later can be compared with `validate_bundle`.
+Tool files (`format: trivy-json`, `kev-json`, ...) have no other reader than their importer
+(docs/importers.md): they are read through it, as the engine reads them, and their records are then
+checked like any other.
 """
 
 from __future__ import annotations
@@ -22,10 +25,14 @@ import duckdb
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from reporter.errors import EvidenceError
+from reporter.importers.interface import ImportContext
+from reporter.importers.registry import get_importer
+from reporter.importers.run import collect
 from reporter.models.common import StrictModel
 from reporter.models.evidence import CVE_PATTERN, GHSA_PATTERN
 from reporter.models.kinds import KINDS
-from reporter.models.manifest import Manifest
+from reporter.models.manifest import TABULAR_FORMATS, Manifest
 from reporter.models.policy import PolicyFile
 
 FORWARD_FIELDS = {"expires_at"}  # timestamps that may lie after collection (a future expiry)
@@ -263,6 +270,9 @@ def _load_source(loaded: Loaded, source: Any, stale_before: datetime) -> None:
         return
     if source.collected_at < stale_before:
         loaded.issues.append(Issue("source.stale", "warning", path))
+    if source.effective_format not in TABULAR_FORMATS:
+        _load_tool_file(loaded, source)
+        return
     model = KINDS[source.kind].model
     raws = read_source(root, path, source.effective_format, model)
     if raws is None:
@@ -271,19 +281,43 @@ def _load_source(loaded: Loaded, source: Any, stale_before: datetime) -> None:
     if source.effective_format == "csv":
         _unknown_columns(loaded, path, raws, model)
     for raw in raws:
-        typed, issues = _model_issues(path, raw, model)
-        loaded.issues += issues or _vuln_id_format(path, raw)
-        if typed is None or issues:
-            continue
-        key = (source.kind, typed.id)
-        if key in loaded.origin:
-            loaded.issues.append(Issue("record.duplicate-id", "error", path, raw.line, raw.record, "id"))
-            continue
-        loaded.origin[key] = (path, raw)
-        loaded.records.setdefault(source.kind, []).append(typed)
-        for name, moment in _timestamps(typed):
-            if moment > source.collected_at:
-                loaded.issues.append(Issue("time.after-collection", "error", path, raw.line, raw.record, name))
+        _add_record(loaded, source, source.kind, raw)
+
+
+def read_tool_file(root: Path, source: Any) -> list[tuple[str, Raw]]:
+    """(kind, record) of a tool file, read by its importer with the manifest's context, exactly as
+    the engine's loader calls it (positions are the importer's record order)."""
+    context = ImportContext(source_path=source.path, asset_id=source.asset_id, collected_at=source.collected_at)
+    records = collect(get_importer(source.effective_format), root / source.path, context)
+    return [(r.kind, Raw(dict(r.data), n, None)) for n, r in enumerate(records, start=1)]
+
+
+def _load_tool_file(loaded: Loaded, source: Any) -> None:
+    try:
+        items = read_tool_file(loaded.root, source)
+    except EvidenceError:
+        loaded.issues.append(Issue("file.not-importable", "error", source.path))
+        return
+    for kind, raw in items:
+        _add_record(loaded, source, kind, raw)
+
+
+def _add_record(loaded: Loaded, source: Any, kind: str, raw: Raw) -> None:
+    """Validate one record, then register it (duplicate ids and times after collection are issues)."""
+    path = source.path
+    typed, issues = _model_issues(path, raw, KINDS[kind].model)
+    loaded.issues += issues or _vuln_id_format(path, raw)
+    if typed is None or issues:
+        return
+    key = (kind, typed.id)
+    if key in loaded.origin:
+        loaded.issues.append(Issue("record.duplicate-id", "error", path, raw.line, raw.record, "id"))
+        return
+    loaded.origin[key] = (path, raw)
+    loaded.records.setdefault(kind, []).append(typed)
+    for name, moment in _timestamps(typed):
+        if moment > source.collected_at:
+            loaded.issues.append(Issue("time.after-collection", "error", path, raw.line, raw.record, name))
 
 
 def _unknown_columns(loaded: Loaded, path: str, raws: list[Raw], model: type[StrictModel]) -> None:

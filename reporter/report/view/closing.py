@@ -113,9 +113,9 @@ def findings_section(ctx: Ctx) -> Section:
     """A remediation plan row per control with open gaps, then each control's first gaps."""
     controls = actionable(ctx)
     intro = (
-        "Control deviations and the remediation action for each. The evidence names no action owner or target date, "
-        "so those columns are completed at sign-off. Each control lists its first gaps; findings.csv holds every gap "
-        "with its evidence file, line and hash."
+        "Control deviations and the remediation action for each. Owners are the owners the evidence names for the "
+        "records with open gaps (asset, identity, exception or agent owners); target dates are set at sign-off. "
+        "Each control lists its first gaps; findings.csv holds every gap with its owner, evidence file, line and hash."
     )
     rows = []
     for c in controls:
@@ -130,7 +130,7 @@ def findings_section(ctx: Ctx) -> Section:
                     note=f"+{fmt.count(c.gaps_excepted)} excepted" if c.gaps_excepted else "",
                 ),
                 Cell(objective),
-                Cell(ACTION_BLANK, kind="blank"),
+                _owners(c),
                 Cell(ACTION_BLANK, kind="blank"),
             )
         )
@@ -138,8 +138,8 @@ def findings_section(ctx: Ctx) -> Section:
         Col("Control", 18),
         Col("Severity", 9),
         Col("Open gaps", 9, "r"),
-        Col("Action: restore the objective", 40),
-        Col("Owner", 12),
+        Col("Action: restore the objective", 34),
+        Col("Owner", 18),
         Col("Target date", 12),
     )
     blocks: list[Block] = [
@@ -147,6 +147,14 @@ def findings_section(ctx: Ctx) -> Section:
     ]
     blocks.append(_first_gaps(ctx, controls))
     return intro, tuple(blocks)
+
+
+def _owners(control: ControlResult, shown: int = 3) -> Cell:
+    """The owners named by a control's open gaps, or a blank to fill at sign-off."""
+    if not control.owners:
+        return Cell(ACTION_BLANK, kind="blank")
+    rest = len(control.owners) - shown
+    return Cell(", ".join(control.owners[:shown]), note=f"+{rest} more (findings.csv)" if rest > 0 else "")
 
 
 def _first_gaps(ctx: Ctx, controls: list[ControlResult]) -> Table:
@@ -162,9 +170,9 @@ def _first_gaps(ctx: Ctx, controls: list[ControlResult]) -> Table:
     cols = (
         Col("Control", 13),
         Col("Record", 13),
-        Col("Finding", 44),
+        Col("Finding", 42),
         Col("Severity", 9),
-        Col("State", 9),
+        Col("State", 11),
         Col("Evidence", 12),
     )
     return Table(
@@ -242,7 +250,8 @@ def _by_design(ctx: Ctx) -> Table:
         "control; each cut says how many rows it leaves out. results.json and findings.csv (both attached to the PDF) "
         "hold everything.",
         "results.json lists at most the first gaps of each control as assessed; its gap_total is always exact.",
-        "Gap records carry no action owner: the remediation plan leaves owner and target date to the sign-off.",
+        "Owners come from the evidence (asset, identity, exception or agent owners); where a record names none, and "
+        "for every target date, the remediation plan leaves the cell to the sign-off.",
         "Framework items no control maps to are listed as not assessed by this tool; a score speaks only for the "
         "items assessed with evidence.",
         "CSV cells that a spreadsheet would evaluate (starting with = + - @, tab, CR) carry a leading apostrophe.",

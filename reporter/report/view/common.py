@@ -192,7 +192,7 @@ def gap_rows(ctx: Ctx, gaps: Sequence[Gap]) -> tuple[tuple[Cell, ...], ...]:
     return tuple(rows)
 
 
-GAP_COLS = (Col("Record", 16), Col("Finding", 52), Col("Severity", 9), Col("State", 11), Col("Evidence", 12))
+GAP_COLS = (Col("Record", 16), Col("Finding", 50), Col("Severity", 9), Col("State", 12), Col("Evidence", 13))
 
 
 def gap_table(ctx: Ctx, table_id: str, caption: str, control: ControlResult | None, limit: int) -> Table:

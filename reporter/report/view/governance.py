@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import datetime
 
 from reporter.models.catalog import ItemStatus
-from reporter.models.results import ControlResult
+from reporter.models.results import ControlResult, ExceptionEntry
 from reporter.report import charts, fmt
 from reporter.report.view.common import Ctx, breakdown_tables, control_table, gap_table, metric_table
 from reporter.report.view.model import Block, Cell, Col, Figure, Para, Table
@@ -56,13 +56,33 @@ def ageing_bucket(record: dict[str, str], as_of: datetime) -> str:
     return "30" if days_left <= 30 else "90" if days_left <= 90 else "later"
 
 
+def register_records(entries: list[ExceptionEntry]) -> list[dict[str, str]]:
+    """The typed register of results.json as the rows the register and ageing views print."""
+
+    def text(value: object) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, datetime):
+            return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return str(value)
+
+    rows = []
+    for entry in entries:
+        row = {key: text(value) for key, value in entry.model_dump().items()}
+        row["state_at_as_of"] = row.pop("state")
+        rows.append(row)
+    return rows
+
+
 def exceptions_section(ctx: Ctx) -> Section:
-    """The register (from exceptions.csv), its ageing, and the exception controls and metrics."""
-    records = exception_records(ctx.inputs.exports.get("exceptions.csv"))
+    """The register (results.json `exceptions`), its ageing, and the exception controls and metrics."""
+    records = register_records(ctx.assessment.exceptions)
     intro = (
         "Every risk acceptance or deviation in the bundle, its state at the as-of time and whether it is valid: an "
-        "exception counts only with an owner, an approver, an expiry that has not passed, a specific scope and a "
-        "verified compensating control. The register is the exceptions.csv export."
+        "exception counts only with an owner, an approver, an expiry within the policy's maximum that has not "
+        "passed, and — for a mitigation — a verified compensating control. exceptions.csv holds the same register."
     )
     x = ctx.metric_family("X")
     blocks: list[Block] = [
