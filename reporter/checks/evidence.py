@@ -113,8 +113,8 @@ def integrity(ctx: CheckContext) -> CheckOutcome:
     """The report cites files by hash, so every source listed in bundle.yaml carries its sha256: a
     file without one could be swapped after the manifest was written without anyone noticing. (A
     declared hash that does not match makes the bundle invalid; it never reaches this check.) One gap
-    per unhashed source. Evidence: the manifest. Example gap: "intel/kev-catalog.csv (kev_entries) is
-    listed in bundle.yaml without a sha256: its integrity cannot be checked"."""
+    per unhashed source. Evidence: the manifest. Example gap: "exceptions/compensating-controls.csv
+    (compensating_controls) is listed in bundle.yaml without a sha256: its integrity cannot be checked"."""
     message = (
         "s.path || ' (' || array_to_string(s.kinds, ', ') || ') is listed in bundle.yaml without a sha256: "
         "its integrity cannot be checked'"

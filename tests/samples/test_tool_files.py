@@ -141,7 +141,7 @@ def test_secrets_in_the_samples_are_obvious_dummies() -> None:
         for leak in report:
             assert re.fullmatch(r"dummy-not-a-secret-\d{4}", leak["Secret"])
             assert leak["Secret"] in leak["Match"]
-        records = json.dumps([data for _, data in read_tool_file(Q3, source)])
+        records = json.dumps([raw.data for _, raw in read_tool_file(Q3, source)])
         assert "dummy-not-a-secret" not in records, "the importer drops the raw secret"
     for path in sorted(SAMPLES.rglob("*")):
         if path.is_file() and path.suffix in (".json", ".jsonl", ".csv", ".yaml", ".md"):
