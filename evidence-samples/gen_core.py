@@ -15,7 +15,7 @@ from typing import Any
 
 Record = dict[str, Any]
 
-# Every control id of the plan (.plan/controls.md), in the plan's order.
+# Every control id of the control library (mappings/controls/, docs/controls.md), in library order.
 CONTROL_IDS: tuple[str, ...] = (
     *(f"INV-0{i}" for i in range(1, 9)),
     *(f"PRI-0{i}" for i in range(1, 5)),

@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-# The control → check table of the control plan (.plan/controls.md, not in the repository). The
-# engine registers these checks with issue 4; until then the registry is empty, so the lint tests
-# of the shipped library pass this set as the known check ids.
+# The control → check table of the shipped library (mappings/controls/, docs/controls.md). The lint
+# tests pass this set as the known check ids; another test checks the engine registers exactly it.
 PLAN_CONTROLS: dict[str, str] = {
     "INV-01": "inventory.discovered_not_inventoried",
     "INV-02": "inventory.record_completeness",

@@ -9,7 +9,6 @@ between records and the expectations.
 from __future__ import annotations
 
 import importlib.util
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -24,7 +23,6 @@ from .bundle_reader import Loaded, dangling_references, load_bundle, read_parque
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "evidence-samples"
-PLAN = ROOT / ".plan" / "controls.md"
 VALID = ["northwind-2026-q3", "northwind-2026-q2", "minimal", "incomplete"]
 WITH_EXPECTATIONS = ["northwind-2026-q3", "northwind-2026-q2", "minimal", "incomplete"]
 CANONICAL = {"csv", "jsonl", "json", "yaml", "parquet"}
@@ -208,14 +206,13 @@ def test_headline_proportions(bundles: dict[str, Loaded]) -> None:
 # Expectations
 
 
-def _plan_controls() -> list[str]:
-    if not PLAN.exists():
-        pytest.skip(".plan/controls.md is not in this checkout (it is git-ignored)")
-    return re.findall(r"^\| ([A-Z]{3}-\d{2}) \|", PLAN.read_text(encoding="utf-8"), flags=re.MULTILINE)
+def test_generator_knows_every_library_control() -> None:
+    # The control library (mappings/controls/) is the authority on control and check ids.
+    from reporter.catalog.loader import load_library
 
-
-def test_generator_knows_every_plan_control() -> None:
-    assert list(_module("gen_core").CONTROL_IDS) == _plan_controls()
+    library = load_library()
+    assert list(_module("gen_core").CONTROL_IDS) == list(library.controls)
+    assert {c: library.controls[c].check for c in library.controls} == dict(_module("gen_core").CHECK_IDS)
 
 
 @pytest.mark.parametrize("name", WITH_EXPECTATIONS)
