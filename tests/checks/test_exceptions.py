@@ -7,48 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.bundles import BundleBuilder, example, minimal_valid
+from support.bundles import example, minimal_valid
+from support.engine import assess_builder, control, gap_messages, metric, replace_kind
 
-from reporter.assess.engine import AssessOptions, assess
-from reporter.bundle.limits import Limits
 from reporter.catalog.library import Library
-from reporter.catalog.loader import load_library
-from reporter.loader import load_bundle
-from reporter.models.results import Assessment, ControlResult, MetricValue
+from reporter.models.results import Assessment
 from reporter.models.status import Status
 
 CONTROL_VERIFIED = "2026-09-20T00:00:00Z"
-
-
-@pytest.fixture(scope="module")
-def library() -> Library:
-    return load_library()
-
-
-def _assess(builder: BundleBuilder, library: Library) -> Assessment:
-    loaded = load_bundle(builder.write(), Limits())
-    try:
-        assert [i for i in loaded.issues if i.severity == "error"] == []
-        return assess(loaded, library, AssessOptions())
-    finally:
-        loaded.close()
-
-
-def _control(result: Assessment, control_id: str) -> ControlResult:
-    return next(c for c in result.controls if c.control_id == control_id)
-
-
-def _metric(result: Assessment, metric_id: str) -> MetricValue:
-    return next(m for m in result.metrics if m.id == metric_id)
-
-
-def _messages(result: Assessment, control_id: str) -> dict[str, str]:
-    return {g.record_id: g.message for g in _control(result, control_id).gaps if g.excepted_by is None}
-
-
-def _replace(builder: BundleBuilder, kind: str, records: list[dict[str, Any]], fmt: str = "jsonl") -> None:
-    builder.sources = [s for s in builder.sources if s.get("kind") != kind]
-    builder.add(kind, records, fmt)
 
 
 def _finding(fid: str, asset: str, vuln: str, **changes: Any) -> dict[str, Any]:
@@ -83,7 +49,7 @@ def _exception(eid: str, asset: str | None, vuln: str, **changes: Any) -> dict[s
 def estate(tmp_path_factory: pytest.TempPathFactory, library: Library) -> Assessment:
     builder = minimal_valid(tmp_path_factory.mktemp("estate"))
     kev = {"kev": True, "kev_date_added": "2026-06-01", "kev_due_date": "2026-06-22"}
-    _replace(
+    replace_kind(
         builder,
         "findings",
         [
@@ -95,8 +61,8 @@ def estate(tmp_path_factory: pytest.TempPathFactory, library: Library) -> Assess
         ],
     )
     # The example rollback would re-open the example finding; a failed rollout leaves its fix in place.
-    _replace(builder, "rollout_events", [example("rollout_events", type="failed_rollout")])
-    _replace(
+    replace_kind(builder, "rollout_events", [example("rollout_events", type="failed_rollout")])
+    replace_kind(
         builder,
         "exceptions",
         [
@@ -125,53 +91,53 @@ def estate(tmp_path_factory: pytest.TempPathFactory, library: Library) -> Assess
         ],
         "yaml",
     )
-    return _assess(builder, library)
+    return assess_builder(builder, library)
 
 
 def test_expired_exception_leaving_an_open_finding_is_flagged(estate: Assessment) -> None:
-    messages = _messages(estate, "EXC-02")
+    messages = gap_messages(estate, "EXC-02")
     assert set(messages) == {"X-EXPIRED"}  # EXC-2026-014 expired too, but its finding was fixed and verified
     assert "expired 2026-09-01, 30 days before as_of; still open: CVE-2024-5535 on a-erp-01" in messages["X-EXPIRED"]
-    assert _control(estate, "EXC-02").population == 2
+    assert control(estate, "EXC-02").population == 2
 
 
 def test_expired_exception_reverts_the_finding_to_the_backlog_immediately(estate: Assessment) -> None:
-    excepted = {g.record_id: g.excepted_by for g in _control(estate, "PRI-04").gaps}
+    excepted = {g.record_id: g.excepted_by for g in control(estate, "PRI-04").gaps}
     assert excepted["f-1"] is None  # X-EXPIRED no longer covers it
     assert excepted["f-2"] is not None  # X-VALID (and others) still in force: the gap stays listed, excepted
 
 
 def test_exception_without_owner_or_compensating_control_is_incomplete(estate: Assessment) -> None:
-    messages = _messages(estate, "EXC-01")
+    messages = gap_messages(estate, "EXC-01")
     assert set(messages) == {"X-NO-OWNER", "X-NO-CONTROL", "X-NO-EXPIRY"}  # expired ones are not active
     assert messages["X-NO-OWNER"].endswith("has no owner")
     assert "mitigate but no compensating control" in messages["X-NO-CONTROL"]
-    assert _control(estate, "EXC-01").status is Status.FAIL
+    assert control(estate, "EXC-01").status is Status.FAIL
 
 
 def test_urgent_exception_needs_a_recently_verified_control(estate: Assessment) -> None:
-    messages = _messages(estate, "EXC-03")
+    messages = gap_messages(estate, "EXC-03")
     assert set(messages) == {"X-KEV-STALE"}  # X-KEV-FRESH's control was verified 11 days before as_of
     assert "CVE-2024-3400 on a-erp-01 (KEV)" in messages["X-KEV-STALE"]
     assert "last verified 2026-06-03, 120 days before as_of (limit 90 days)" in messages["X-KEV-STALE"]
 
 
 def test_exceptions_are_time_boxed(estate: Assessment) -> None:
-    messages = _messages(estate, "EXC-04")
+    messages = gap_messages(estate, "EXC-04")
     assert set(messages) == {"X-NO-EXPIRY", "X-LONG"}
     assert "has no expiry date" in messages["X-NO-EXPIRY"]
     assert "200 days (limit 92 days)" in messages["X-LONG"]
 
 
 def test_exception_scope_is_specific_and_matches_evidence(estate: Assessment) -> None:
-    messages = _messages(estate, "EXC-05")
+    messages = gap_messages(estate, "EXC-05")
     assert set(messages) == {"X-TAG", "X-ALL"}
     assert "matches no inventory asset" in messages["X-TAG"]
     assert "covers every asset" in messages["X-ALL"]
 
 
 def _measured(result: Assessment, metric_id: str) -> tuple[int | None, int | None, float | None]:
-    measure = _metric(result, metric_id).measure
+    measure = metric(result, metric_id).measure
     assert measure is not None, metric_id
     return measure.numerator, measure.denominator, measure.value
 
@@ -179,21 +145,21 @@ def _measured(result: Assessment, metric_id: str) -> tuple[int | None, int | Non
 def test_exception_metrics(estate: Assessment) -> None:
     assert _measured(estate, "X1")[:2] == (6, 9)  # active: not expired; three incomplete
     assert _measured(estate, "X2")[2] == 1
-    assert _metric(estate, "X2").breakdown["expired_exceptions"] == ["X-EXPIRED"]
+    assert metric(estate, "X2").breakdown["expired_exceptions"] == ["X-EXPIRED"]
     assert _measured(estate, "X3")[2] == 0  # both urgent exceptions have a verified control
     assert _measured(estate, "X6")[:2] == (7, 8)  # X-KEV-STALE's control is 120 days old
-    x5 = _metric(estate, "X5").breakdown
+    x5 = metric(estate, "X5").breakdown
     assert (x5["longer_than_limit"], x5["without_expiry"]) == (1, 1)
 
 
 def test_exceptions_never_cover_exception_controls(estate: Assessment) -> None:
     for control_id in ("EXC-01", "EXC-02", "EXC-03", "EXC-04", "EXC-05"):
-        assert _control(estate, control_id).gaps_excepted == 0
+        assert control(estate, control_id).gaps_excepted == 0
 
 
 def test_no_exceptions_kind_is_insufficient_evidence(tmp_path: Path, library: Library) -> None:
     builder = minimal_valid(tmp_path)
     builder.sources = [s for s in builder.sources if s.get("kind") != "exceptions"]
-    result = _assess(builder, library)
-    assert {_control(result, f"EXC-0{n}").status for n in range(1, 6)} == {Status.INSUFFICIENT_EVIDENCE}
-    assert not _metric(result, "X1").measurable
+    result = assess_builder(builder, library)
+    assert {control(result, f"EXC-0{n}").status for n in range(1, 6)} == {Status.INSUFFICIENT_EVIDENCE}
+    assert not metric(result, "X1").measurable

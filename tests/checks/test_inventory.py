@@ -7,45 +7,12 @@ from typing import Any
 
 import pytest
 from support.bundles import BundleBuilder, example, minimal_valid
+from support.engine import assess_builder, control, flagged_ids, gap_messages, metric, replace_kind
 
-from reporter.assess.engine import AssessOptions, assess
 from reporter.bundle.limits import Limits
 from reporter.catalog.library import Library
-from reporter.catalog.loader import load_library
-from reporter.loader import load_bundle
-from reporter.models.results import Assessment, Certainty, ControlResult, MetricValue
+from reporter.models.results import Assessment, Certainty
 from reporter.models.status import Status
-
-
-@pytest.fixture(scope="module")
-def library() -> Library:
-    return load_library()
-
-
-def _assess(builder: BundleBuilder, library: Library) -> Assessment:
-    loaded = load_bundle(builder.write(), Limits())
-    try:
-        assert [i for i in loaded.issues if i.severity == "error"] == []
-        return assess(loaded, library, AssessOptions())
-    finally:
-        loaded.close()
-
-
-def _control(result: Assessment, control_id: str) -> ControlResult:
-    return next(c for c in result.controls if c.control_id == control_id)
-
-
-def _metric(result: Assessment, metric_id: str) -> MetricValue:
-    return next(m for m in result.metrics if m.id == metric_id)
-
-
-def _flagged(result: Assessment, control_id: str) -> set[str]:
-    return {g.record_id for g in _control(result, control_id).gaps if g.excepted_by is None}
-
-
-def _replace(builder: BundleBuilder, kind: str, records: list[dict[str, Any]]) -> None:
-    builder.sources = [s for s in builder.sources if s.get("kind") != kind]
-    builder.add(kind, records)
 
 
 def _drop(builder: BundleBuilder, kind: str) -> None:
@@ -70,7 +37,7 @@ def estate(tmp_path_factory: pytest.TempPathFactory, library: Library) -> Assess
     """One small estate with a case (clean or gap) for every INV control; as_of 2026-10-01."""
     builder = minimal_valid(tmp_path_factory.mktemp("estate"))
     vendor = {"managed_by": "vendor", "type": "ot_device"}
-    _replace(
+    replace_kind(
         builder,
         "assets",
         [
@@ -91,7 +58,7 @@ def estate(tmp_path_factory: pytest.TempPathFactory, library: Library) -> Assess
         ],
     )
     recent = "2026-09-01T00:00:00Z"
-    _replace(
+    replace_kind(
         builder,
         "scans",
         [
@@ -109,7 +76,7 @@ def estate(tmp_path_factory: pytest.TempPathFactory, library: Library) -> Assess
             *(_scan(f"s-p{n}", f"a-pod-{n}", recent) for n in (1, 2, 3)),
         ],
     )
-    _replace(
+    replace_kind(
         builder,
         "observations",
         [
@@ -120,7 +87,7 @@ def estate(tmp_path_factory: pytest.TempPathFactory, library: Library) -> Assess
             _obs("o-5", "10.7.7.7", "2026-06-10T00:00:00Z"),  # before the period: not assessed
         ],
     )
-    _replace(
+    replace_kind(
         builder,
         "identities",
         [
@@ -135,28 +102,24 @@ def estate(tmp_path_factory: pytest.TempPathFactory, library: Library) -> Assess
             ),
         ],
     )
-    _replace(
+    replace_kind(
         builder,
         "secret_exposures",
         [example("secret_exposures"), example("secret_exposures", id="sx-0002", identity_id=None, fingerprint="x")],
     )
-    return _assess(builder, library)
-
-
-def _messages(result: Assessment, control_id: str) -> dict[str, str]:
-    return {g.record_id: g.message for g in _control(result, control_id).gaps}
+    return assess_builder(builder, library)
 
 
 def test_key_resolved_by_alias_or_name_is_known(estate: Assessment) -> None:
-    inv01 = _control(estate, "INV-01")
+    inv01 = control(estate, "INV-01")
     assert inv01.population == 3  # a-web-01, a-erp-01 and the key 10.9.9.9; 10.7.7.7 was seen before the period
-    assert _flagged(estate, "INV-01") == {"o-4"}  # one gap per unknown key, citing its first sighting
+    assert flagged_ids(estate, "INV-01") == {"o-4"}  # one gap per unknown key, citing its first sighting
     assert inv01.status is Status.FAIL
     assert "10.9.9.9 seen 2 time(s)" in inv01.gaps[0].message
 
 
 def test_inventory_accuracy_and_unknown_assets_metrics(estate: Assessment) -> None:
-    v1, v3 = _metric(estate, "V1"), _metric(estate, "V3")
+    v1, v3 = metric(estate, "V1"), metric(estate, "V3")
     assert v1.measure is not None
     assert (v1.measure.numerator, v1.measure.denominator) == (2, 3)
     assert v3.measure is not None
@@ -165,26 +128,26 @@ def test_inventory_accuracy_and_unknown_assets_metrics(estate: Assessment) -> No
 
 
 def test_discovery_freshness_is_not_measurable_from_sightings(estate: Assessment) -> None:
-    v4 = _metric(estate, "V4")
+    v4 = metric(estate, "V4")
     assert not v4.measurable
     assert "latest sighting per source: crowdstrike" in str(v4.reason)
 
 
 def test_record_completeness_of_active_assets(estate: Assessment) -> None:
-    assert _flagged(estate, "INV-02") == {"a-erp-01", "a-crm"}  # retired a-old-01 is out of scope
-    assert "has no owner" in _messages(estate, "INV-02")["a-erp-01"]
-    v2 = _metric(estate, "V2")
+    assert flagged_ids(estate, "INV-02") == {"a-erp-01", "a-crm"}  # retired a-old-01 is out of scope
+    assert "has no owner" in gap_messages(estate, "INV-02")["a-erp-01"]
+    v2 = metric(estate, "V2")
     assert v2.measure is not None
     assert (v2.measure.numerator, v2.measure.denominator) == (11, 13)
 
 
 def test_scan_cadence_external_for_internet_facing_internal_otherwise(estate: Assessment) -> None:
-    assert _flagged(estate, "INV-03") == {"a-web-02", "a-batch-02", "a-vend-2", "a-img-2"}
-    messages = _messages(estate, "INV-03")
+    assert flagged_ids(estate, "INV-03") == {"a-web-02", "a-batch-02", "a-vend-2", "a-img-2"}
+    messages = gap_messages(estate, "INV-03")
     assert "no completed external scan in the 30 days" in messages["a-web-02"]
     assert "last 2026-06-01" in messages["a-batch-02"]  # the failed scan of 2026-09-01 does not count
-    assert _control(estate, "INV-03").population == 12  # active, not SaaS
-    v5 = _metric(estate, "V5")
+    assert control(estate, "INV-03").population == 12  # active, not SaaS
+    v5 = metric(estate, "V5")
     assert v5.breakdown["by_exposure"]["external (internet-facing)"] == {
         "assets": 2,
         "covered": 1,
@@ -193,35 +156,35 @@ def test_scan_cadence_external_for_internet_facing_internal_otherwise(estate: As
 
 
 def test_authenticated_scans_within_cadence(estate: Assessment) -> None:
-    assert _flagged(estate, "INV-04") == {"a-batch-02", "a-kiosk", "a-img-2"}  # OT, SaaS and pods not in scope
-    assert "no completed authenticated scan in the 90 days" in _messages(estate, "INV-04")["a-kiosk"]
+    assert flagged_ids(estate, "INV-04") == {"a-batch-02", "a-kiosk", "a-img-2"}  # OT, SaaS and pods not in scope
+    assert "no completed authenticated scan in the 90 days" in gap_messages(estate, "INV-04")["a-kiosk"]
 
 
 def test_unknown_patch_automation_is_undecidable(estate: Assessment) -> None:
-    inv05 = _control(estate, "INV-05")
+    inv05 = control(estate, "INV-05")
     assert [(g.record_id, g.certainty) for g in inv05.gaps] == [("a-kiosk", Certainty.UNKNOWN)]
     assert inv05.status is Status.PARTIAL
 
 
 def test_third_party_asset_needs_owner_and_scan_or_verification(estate: Assessment) -> None:
-    messages = _messages(estate, "INV-06")
+    messages = gap_messages(estate, "INV-06")
     assert set(messages) == {"a-vend-2", "a-crm"}
     assert "no internal owner" in messages["a-crm"]
     assert "no completed scan and no verification" in messages["a-vend-2"]
 
 
 def test_nhi_inventory_flags_missing_attributes_and_unlinked_leaks(estate: Assessment) -> None:
-    assert {(g.kind, g.record_id) for g in _control(estate, "INV-07").gaps} == {
+    assert {(g.kind, g.record_id) for g in control(estate, "INV-07").gaps} == {
         ("identities", "nhi-0042"),
         ("secret_exposures", "sx-0002"),
     }
-    v8 = _metric(estate, "V8")
+    v8 = metric(estate, "V8")
     assert v8.measure is not None
     assert (v8.measure.numerator, v8.measure.denominator) == (1, 3)
 
 
 def test_running_containers_trace_to_scanned_images(estate: Assessment) -> None:
-    messages = _messages(estate, "INV-08")
+    messages = gap_messages(estate, "INV-08")
     assert set(messages) == {"a-pod-2", "a-pod-3"}
     assert "names no image" in messages["a-pod-3"]
     assert "last 2026-05-01" in messages["a-pod-2"]
@@ -230,13 +193,12 @@ def test_running_containers_trace_to_scanned_images(estate: Assessment) -> None:
 def test_no_observations_is_insufficient_evidence_never_a_pass(tmp_path: Path, library: Library) -> None:
     builder = minimal_valid(tmp_path)
     _drop(builder, "observations")
-    result = _assess(builder, library)
-    assert _control(result, "INV-01").status is Status.INSUFFICIENT_EVIDENCE
-    assert not _metric(result, "V1").measurable
+    result = assess_builder(builder, library)
+    assert control(result, "INV-01").status is Status.INSUFFICIENT_EVIDENCE
+    assert not metric(result, "V1").measurable
 
 
 def test_unknown_required_field_makes_the_policy_invalid(tmp_path: Path) -> None:
-    from reporter.bundle.limits import Limits
     from reporter.pipeline import LoadOptions, validate_bundle
 
     builder = minimal_valid(tmp_path)

@@ -8,42 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.bundles import BundleBuilder, example, minimal_valid
+from support.bundles import example, minimal_valid
+from support.engine import assess_builder, control, gap_messages, replace_kind
 
-from reporter.assess.engine import AssessOptions, assess
-from reporter.bundle.limits import Limits
 from reporter.catalog.library import Library
-from reporter.catalog.loader import load_library
-from reporter.loader import load_bundle
-from reporter.models.results import Assessment, ControlResult
+from reporter.models.results import Assessment
 from reporter.models.status import Status
-
-
-@pytest.fixture(scope="module")
-def library() -> Library:
-    return load_library()
-
-
-def _assess(builder: BundleBuilder, library: Library) -> Assessment:
-    loaded = load_bundle(builder.write(), Limits())
-    try:
-        assert [i for i in loaded.issues if i.severity == "error"] == []
-        return assess(loaded, library, AssessOptions())
-    finally:
-        loaded.close()
-
-
-def _control(result: Assessment, control_id: str) -> ControlResult:
-    return next(c for c in result.controls if c.control_id == control_id)
-
-
-def _messages(result: Assessment, control_id: str) -> dict[str, str]:
-    return {g.record_id: g.message for g in _control(result, control_id).gaps if g.excepted_by is None}
-
-
-def _replace(builder: BundleBuilder, kind: str, records: list[dict[str, Any]], fmt: str = "jsonl") -> None:
-    builder.sources = [s for s in builder.sources if s.get("kind") != kind]
-    builder.add(kind, records, fmt)
 
 
 def _finding(fid: str, asset: str, vuln: str, **changes: Any) -> dict[str, Any]:
@@ -98,7 +68,7 @@ def _event(rid: str, kind: str, at: str, hours: float | None, **changes: Any) ->
 @pytest.fixture(scope="module")
 def estate(tmp_path_factory: pytest.TempPathFactory, library: Library) -> Assessment:
     builder = minimal_valid(tmp_path_factory.mktemp("estate"))
-    _replace(
+    replace_kind(
         builder,
         "findings",
         [
@@ -109,7 +79,7 @@ def estate(tmp_path_factory: pytest.TempPathFactory, library: Library) -> Assess
             *(_finding(f"f-m-{n}", "a-erp-01", f"CVE-2025-001{n}", severity="medium") for n in (1, 2, 3)),
         ],
     )
-    _replace(
+    replace_kind(
         builder,
         "deployments",
         [
@@ -120,7 +90,7 @@ def estate(tmp_path_factory: pytest.TempPathFactory, library: Library) -> Assess
         ],
     )
     clean = "2026-07-06T00:00:00Z"
-    _replace(
+    replace_kind(
         builder,
         "verifications",
         [
@@ -134,7 +104,7 @@ def estate(tmp_path_factory: pytest.TempPathFactory, library: Library) -> Assess
         ],
     )
     rollback = {"type": "rollback", "reassessed_at": None}
-    _replace(
+    replace_kind(
         builder,
         "rollout_events",
         [
@@ -183,44 +153,44 @@ def estate(tmp_path_factory: pytest.TempPathFactory, library: Library) -> Assess
         ],
         "json",
     )
-    return _assess(builder, library)
+    return assess_builder(builder, library)
 
 
 def test_rollback_reopens_a_verified_fix_until_verified_again(estate: Assessment) -> None:
-    messages = _messages(estate, "RLB-02")
+    messages = gap_messages(estate, "RLB-02")
     assert set(messages) == {"f-rb-1", "f-rb-3"}  # f-rb-2 was verified clean again after its rollback
     assert "rolled back by r-rb-1" in messages["f-rb-1"]
     assert "last: none" in messages["f-rb-1"]
     assert "last: vulnerable 2026-07-11" in messages["f-rb-3"]
-    assert _control(estate, "RLB-02").population == 3
+    assert control(estate, "RLB-02").population == 3
 
 
 def test_rollback_keeps_the_original_sla_clock(estate: Assessment) -> None:
     # Due 2026-07-31 from detection. f-rb-2 was re-verified 2026-08-10: within a clock restarted at the
     # rollback (2026-07-25 + 30 days), but not the original one, so PRI-01 still misses it.
-    missed = _messages(estate, "PRI-01")
+    missed = gap_messages(estate, "PRI-01")
     assert {"f-rb-1", "f-rb-2", "f-rb-3"} <= set(missed)
     assert "verified fixed only 2026-08-10" in missed["f-rb-2"]
 
 
 def test_reassessment_within_the_window(estate: Assessment) -> None:
-    messages = _messages(estate, "RLB-01")
+    messages = gap_messages(estate, "RLB-01")
     # Rollbacks never reassessed count too; the event whose 72-hour window is still open does not.
     assert set(messages) == {"r-rb-1", "r-rb-2", "r-rb-3", "r-bypass-never", "r-urgent-30h"}
     assert "never reassessed (window 72 hours)" in messages["r-bypass-never"]
     assert "(urgent exposure) reassessed after 30.0 hours (window 24 hours)" in messages["r-urgent-30h"]
-    assert _control(estate, "RLB-01").population == 10
+    assert control(estate, "RLB-01").population == 10
 
 
 def test_emergency_mitigation_needs_a_permanent_fix(estate: Assessment) -> None:
-    messages = _messages(estate, "RLB-03")
+    messages = gap_messages(estate, "RLB-03")
     assert set(messages) == {"r-mit-none"}  # one names its permanent fix, the other was verified fixed
     assert "CVE-2025-0011 on a-erp-01 not verified fixed since" in messages["r-mit-none"]
-    assert _control(estate, "RLB-03").population == 3
+    assert control(estate, "RLB-03").population == 3
 
 
 def test_no_rollout_events_is_insufficient_evidence(tmp_path: Path, library: Library) -> None:
     builder = minimal_valid(tmp_path)
     builder.sources = [s for s in builder.sources if s.get("kind") != "rollout_events"]
-    result = _assess(builder, library)
-    assert {_control(result, f"RLB-0{n}").status for n in (1, 2, 3)} == {Status.INSUFFICIENT_EVIDENCE}
+    result = assess_builder(builder, library)
+    assert {control(result, f"RLB-0{n}").status for n in (1, 2, 3)} == {Status.INSUFFICIENT_EVIDENCE}
