@@ -1,13 +1,17 @@
 """Derived tables every check and metric reads, built once per assessment in the evidence store.
 
-- `a_assets`      inventory with `active` at as_of and every key the asset is known by
+- `a_asset_keys`  every key an asset is known by (id, name, aliases) → asset id
+- `a_obs`         discovery sightings with the inventory asset they resolve to
+- `a_assets`      inventory with `active` at as_of, last sighting, vanishing and retirement records
 - `a_instances`   finding-instances: one per (asset, vulnerability), duplicates from several
                   scanners merged, enriched with KEV/EPSS catalogs, importance and BOD 26-04 outcome
-- `a_due`         the strictest applicable SLA deadline per instance, and the rule that set it
-- `a_exc`         exceptions with completeness, validity window and compensating-control evidence
+                  (after the ledger is built, a view over it: one copy in memory)
+- `a_due`         the strictest applicable SLA deadline per instance (folded into the ledger, dropped)
+- `a_exc`         exceptions with completeness, soundness and compensating-control evidence
 - `a_exc_scope`   which instances each exception covers
 - `a_ver`, `a_dep`, `a_rollback`  verifications, deployments and rollbacks linked to instances
-- `a_ledger`      the remediation ledger: state, fix time, due date, SLA outcome, exposure-days
+- `a_dep_check`   per successful deployment and target: its verification window and first verification
+- `a_ledger`      the remediation ledger: state, fix time, due date, SLA outcome, exposure
 
 Only records with timestamps before `as_of` take part: evidence from after the assessment instant
 is ignored. Policy values travel as bound parameters.
@@ -125,7 +129,6 @@ def _assets(as_of: str, gone_days: str) -> str:
         (a.lifecycle <> 'retired' AND (a.retired_at IS NULL OR a.retired_at > {as_of})
          AND (a.first_seen_at IS NULL OR a.first_seen_at < {as_of})) AS active,
         COALESCE(a.criticality, 'unknown') AS importance,
-        list_distinct([a.id, a.name] || a.aliases) AS keys,
         (a.lifecycle = 'retired' AND a.retired_at IS NOT NULL AND a.retired_at <= {as_of})
          OR EXISTS (SELECT 1 FROM rollout_events r WHERE r.type = 'retirement'
                     AND list_contains(r.asset_ids, a.id) AND r.occurred_at <= {as_of}) AS retirement_recorded,

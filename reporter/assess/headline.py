@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reporter.checks.base import CheckContext, count, pct, scalar
+from reporter.checks.base import CheckContext, pct, scalar
 from reporter.models.results import ControlResult, Headline, Measure, MetricValue
 from reporter.store.sql import Params
 
@@ -132,4 +132,4 @@ def importance_matrix(ctx: CheckContext) -> list[dict[str, Any]]:
     return out
 
 
-__all__ = ["build_headline", "count", "importance_matrix"]
+__all__ = ["build_headline", "importance_matrix"]

@@ -131,3 +131,8 @@ def words(value: str) -> str:
 def plural(n: int, noun: str, nouns: str | None = None) -> str:
     """'1 gap', '3 gaps'."""
     return f"{count(n)} {noun if n == 1 else (nouns or noun + 's')}"
+
+
+def catalog_label(name: str, version: str) -> str:
+    """A framework catalog as printed: its name and version, the version once (some titles hold it)."""
+    return name if version and version in name.split() else f"{name} {version}".strip()

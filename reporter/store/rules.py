@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from reporter.store.columns import ColumnSpec, Rule
 from reporter.store.sql import Params, ident, literal
 
-DATETIME_RE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}(:?\d{2})?)$"
-NAIVE_RE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
 ZONE_SUFFIX_RE = r"([Zz]|[+-]\d{2}(:?\d{2})?)$"  # the value ends with a time zone
 DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
 TRUE_WORDS = ("true", "yes", "1")

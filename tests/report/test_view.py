@@ -127,3 +127,11 @@ def test_every_status_renders(q3_inputs: ReportInputs, status: Status) -> None:
     changed = dataclasses.replace(q3_inputs, assessment=assessment.model_copy(update={"controls": controls}))
     html = render_document(build_view(changed), "html")
     assert f"{fmt.badge(status.value).icon}</span> {fmt.badge(status.value).label}" in html
+
+
+def test_catalog_label_prints_the_version_once() -> None:
+    from reporter.report.fmt import catalog_label
+
+    assert catalog_label("NIST Cybersecurity Framework (CSF) 2.0", "2.0") == "NIST Cybersecurity Framework (CSF) 2.0"
+    assert catalog_label("MITRE ATLAS", "5.6.0") == "MITRE ATLAS 5.6.0"
+    assert catalog_label("Top 10 - 2025", "2025") == "Top 10 - 2025"

@@ -128,9 +128,8 @@ def framework_section(ctx: Ctx, result: FrameworkResult) -> Section:
     if framework is not None:
         blocks.append(
             Para(
-                f"Catalog: {framework.meta.name} {framework.meta.version}; licence: "
-                f"{framework.meta.license}"
-                + (f"; {framework.meta.attribution}" if framework.meta.attribution else "")
+                f"Catalog: {fmt.catalog_label(framework.meta.name, framework.meta.version)}; licence: "
+                + "; ".join(filter(None, (framework.meta.license, framework.meta.attribution))).rstrip(".")
                 + "."
             )
         )

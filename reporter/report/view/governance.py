@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from datetime import datetime
 
@@ -30,55 +28,19 @@ STATE_BADGE = {
 }
 
 
-def exception_records(data: bytes | None) -> list[dict[str, str]]:
-    """exceptions.csv (as exported: quoted, formula-neutralised) as rows of text."""
-    if not data:
-        return []
-    return list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
-
-
-def _parse(value: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
-    except ValueError:
-        return None
-
-
-def ageing_bucket(record: dict[str, str], as_of: datetime) -> str:
+def ageing_bucket(entry: ExceptionEntry, as_of: datetime) -> str:
     """Which ageing bar an exception belongs to at the as-of time."""
-    state = record.get("state_at_as_of", "")
-    if state in ("expired", "not approved", "no expiry"):
-        return state
-    expires = _parse(record.get("expires_at", ""))
-    if expires is None:
+    if entry.state in ("expired", "not approved", "no expiry"):
+        return entry.state
+    if entry.expires_at is None:
         return "no expiry"
-    days_left = (expires - as_of).total_seconds() / 86400
+    days_left = (entry.expires_at - as_of).total_seconds() / 86400
     return "30" if days_left <= 30 else "90" if days_left <= 90 else "later"
-
-
-def register_records(entries: list[ExceptionEntry]) -> list[dict[str, str]]:
-    """The typed register of results.json as the rows the register and ageing views print."""
-
-    def text(value: object) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, datetime):
-            return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-        return str(value)
-
-    rows = []
-    for entry in entries:
-        row = {key: text(value) for key, value in entry.model_dump().items()}
-        row["state_at_as_of"] = row.pop("state")
-        rows.append(row)
-    return rows
 
 
 def exceptions_section(ctx: Ctx) -> Section:
     """The register (results.json `exceptions`), its ageing, and the exception controls and metrics."""
-    records = register_records(ctx.assessment.exceptions)
+    records = ctx.assessment.exceptions
     intro = (
         "Every risk acceptance or deviation in the bundle, its state at the as-of time and whether it is valid: an "
         "exception counts only with an owner, an approver, an expiry within the policy's maximum that has not "
@@ -95,7 +57,7 @@ def exceptions_section(ctx: Ctx) -> Section:
     return intro, tuple(blocks)
 
 
-def _ageing_figure(ctx: Ctx, records: list[dict[str, str]]) -> Figure:
+def _ageing_figure(ctx: Ctx, records: list[ExceptionEntry]) -> Figure:
     as_of = ctx.assessment.as_of
     counts = Counter(ageing_bucket(r, as_of) for r in records)
     total = len(records)
@@ -125,7 +87,7 @@ def _ageing_figure(ctx: Ctx, records: list[dict[str, str]]) -> Figure:
     )
 
 
-def _register(ctx: Ctx, records: list[dict[str, str]]) -> Table:
+def _register(ctx: Ctx, records: list[ExceptionEntry]) -> Table:
     shown = records[: ctx.rows]
     rows = tuple(_register_row(ctx, r) for r in shown)
     cols = (
@@ -148,29 +110,26 @@ def _register(ctx: Ctx, records: list[dict[str, str]]) -> Table:
     )
 
 
-def _register_row(ctx: Ctx, r: dict[str, str]) -> tuple[Cell, ...]:
-    state = r.get("state_at_as_of", "")
-    valid = r.get("valid", "")
-    validity = "valid" if valid == "true" else "not valid" if valid == "false" else "validity unknown"
-    ref = ctx.by_path.get(r.get("source", ""))
-    line = r.get("line", "")
+def _register_row(ctx: Ctx, e: ExceptionEntry) -> tuple[Cell, ...]:
+    validity = "valid" if e.valid else "not valid"
+    ref = ctx.by_path.get(e.source)
     return (
-        Cell(r.get("id", ""), kind="mono", note=r.get("title", "")),
-        Cell(fmt.words(r.get("risk_response", "")) or fmt.DASH, note=fmt.words(r.get("deviation_type", ""))),
-        Cell(r.get("owner", "") or "no owner", note=f"approver: {r.get('approver', '') or 'none'}"),
-        Cell(_date(r.get("approved_at", "")), note=f"expires {_date(r.get('expires_at', ''))}"),
-        Cell(kind="status", badge=STATE_BADGE.get(state, fmt.badge(state)), note=validity),
+        Cell(e.id, kind="mono", note=e.title or ""),
+        Cell(fmt.words(e.risk_response) or fmt.DASH, note=fmt.words(e.deviation_type or "")),
+        Cell(e.owner or "no owner", note=f"approver: {e.approver or 'none'}"),
+        Cell(_date(e.approved_at), note=f"expires {_date(e.expires_at)}"),
+        Cell(kind="status", badge=STATE_BADGE.get(e.state, fmt.badge(e.state)), note=validity),
         Cell(
-            r.get("compensating_controls", "") or "0",
-            note=f"verified {_date(r.get('control_verified_at', ''))}" if r.get("control_verified_at") else "",
+            str(e.compensating_controls),
+            note=f"verified {_date(e.control_verified_at)}" if e.control_verified_at else "",
         ),
-        Cell(r.get("covered_instances", "") or "0", kind="num"),
-        Cell(kind="refs", refs=(ref,) if ref else (), note=f"line {line}" if line else r.get("source", "")),
+        Cell(str(e.covered_instances), kind="num"),
+        Cell(kind="refs", refs=(ref,) if ref else (), note=f"line {e.line}" if e.line is not None else e.source),
     )
 
 
-def _date(value: str) -> str:
-    return value[:10] if value else fmt.DASH
+def _date(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d") if value else fmt.DASH
 
 
 def nhi_section(ctx: Ctx) -> Section:

@@ -178,7 +178,7 @@ class Cover:
     prepared_by: str
     reviewed_by: str
     tool: str
-    catalogs: tuple[tuple[str, str], ...]
+    catalogs: tuple[str, ...]
     baseline: str
     logo_data_uri: str = ""
     has_logo: bool = False

@@ -65,7 +65,7 @@ def cover(ctx: Ctx, comparison: Comparison | None) -> Cover:
         reviewed_by=a.bundle.reviewed_by or "not named in the bundle",
         tool=f"{a.tool.name} {a.tool.version}",
         catalogs=tuple(
-            (ctx.library.frameworks[f].meta.name if f in ctx.library.frameworks else f, v)
+            fmt.catalog_label(ctx.library.frameworks[f].meta.name if f in ctx.library.frameworks else f, v)
             for f, v in sorted(a.tool.catalogs.items())
         ),
         baseline=comparison.label if comparison else "none given",
