@@ -25,15 +25,16 @@ def _assess(bundle: str) -> dict[str, float]:
     import resource  # noqa: PLC0415
 
     from reporter.assess.engine import AssessOptions, assess  # noqa: PLC0415
+    from reporter.bundle.interface import LoadOptions  # noqa: PLC0415
     from reporter.bundle.limits import Limits  # noqa: PLC0415
+    from reporter.bundle.load import load_bundle  # noqa: PLC0415
     from reporter.catalog.loader import load_library  # noqa: PLC0415
-    from reporter.loader import load_bundle  # noqa: PLC0415
-    from reporter.validation import finish_validation  # noqa: PLC0415
 
     library = load_library()
     start = time.perf_counter()
-    loaded = load_bundle(Path(bundle), Limits())
-    report = finish_validation(loaded, Limits())
+    loaded = load_bundle(Path(bundle), LoadOptions(limits=Limits()))
+    report = loaded.report
+    assert report is not None
     assert report.valid, report.issues[:3]
     ingest = time.perf_counter() - start
     start = time.perf_counter()

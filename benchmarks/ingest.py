@@ -23,13 +23,14 @@ from generate import default_dir, generate
 
 
 def _tool(bundle: str) -> dict[str, float]:
+    from reporter.bundle.interface import LoadOptions  # noqa: PLC0415
     from reporter.bundle.limits import Limits  # noqa: PLC0415
-    from reporter.loader import load_bundle  # noqa: PLC0415
-    from reporter.validation import finish_validation  # noqa: PLC0415
+    from reporter.bundle.load import load_bundle  # noqa: PLC0415
 
     start = time.perf_counter()
-    loaded = load_bundle(Path(bundle), Limits())
-    report = finish_validation(loaded, Limits())
+    loaded = load_bundle(Path(bundle), LoadOptions(limits=Limits()))
+    report = loaded.report
+    assert report is not None
     seconds = time.perf_counter() - start
     loaded.close()
     assert report.valid, report.issues[:5]

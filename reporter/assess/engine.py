@@ -16,11 +16,11 @@ import duckdb
 from reporter import __version__
 from reporter.assess import derive
 from reporter.assess.headline import build_headline
+from reporter.bundle.interface import LoadedBundle
 from reporter.catalog.library import Library
 from reporter.catalog.status import framework_status
 from reporter.checks.base import GAPS_DDL, CheckContext, CheckOutcome
 from reporter.checks.registry import get_check
-from reporter.loader import LoadedBundle
 from reporter.metrics import compute_metrics
 from reporter.models.catalog import Control
 from reporter.models.manifest import Manifest

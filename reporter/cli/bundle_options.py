@@ -9,10 +9,9 @@ from typing import Annotated
 
 import typer
 
+from reporter.bundle.interface import LoadOptions, Progress
 from reporter.bundle.limits import DEFAULT_LIMITS, MIB, Limits
 from reporter.cli.common import stderr_is_terminal
-from reporter.loader import Progress
-from reporter.pipeline import LoadOptions
 
 BundleArg = Annotated[
     Path,

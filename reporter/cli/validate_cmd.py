@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from reporter.bundle.interface import ValidationReport
 from reporter.catalog.loader import load_library
 from reporter.cli.bundle_options import (
     DEFAULT_MAX_FILE_MIB,
@@ -25,7 +26,6 @@ from reporter.cli.common import MappingsOption, app, guarded
 from reporter.errors import ExitCode
 from reporter.models.issues import Issue, IssueSeverity
 from reporter.pipeline import validate_bundle
-from reporter.validation import ValidationReport
 
 
 class OutputFormat(StrEnum):

@@ -2,7 +2,7 @@
 
 The JSON Schema printed by `exposure-reporter schema KIND`, the DuckDB column types of the evidence
 store and docs/bundle-format.md are all derived from these models. Field-level constraints only:
-rules that relate several fields or several files live in `reporter.integrity`.
+rules that relate several fields or several files live in `reporter.bundle.integrity`.
 """
 
 from __future__ import annotations
@@ -323,6 +323,14 @@ class Scan(StrictModel):
     scope: ScanScope = _f("Internal or external (internet-side) scan.", default=ScanScope.INTERNAL)
     completed_at: AwareDatetime = _f("When the scan finished.")
     status: ScanStatus = _f("Outcome of the scan itself.", default=ScanStatus.COMPLETED)
+    target: str | None = _f(
+        "What was scanned, as the tool names it (image reference and digest, host name, path).", default=None
+    )
+    scope_keys: StrList = _f(
+        "What the scan examined: the scope keys (see findings.scope_keys) of the findings it could have "
+        "reported. A finding with a scope key is proven absent only by a scan listing that key; empty: "
+        "unknown, which proves nothing for such findings."
+    )
 
 
 class Finding(StrictModel):
@@ -360,6 +368,27 @@ class Finding(StrictModel):
     state: FindingState = _f("Open or closed in the source system.")
     closed_at: AwareDatetime | None = _f("When the source system closed it.", default=None)
     source: str | None = _f("Scanner or system that reported it.", default=None)
+    scan_id: RefId | None = _f(
+        "The scan that reported this record. Records naming a scan are sightings: the same id in "
+        "several scans is one finding seen several times, and its first and last sighting come "
+        "from those scans.",
+        default=None,
+    )
+    scope_keys: StrList = _f(
+        "The part of the asset the scanner examined to report it, as alternatives (trivy "
+        "`os-pkgs:debian`, a lockfile target; a Nessus plugin family or plugin). A later scan proves "
+        "the finding gone only when its own scope_keys list one of these; none given: any "
+        "authenticated, completed scan of the asset by the same tool covers it."
+    )
+    purl: str | None = _f(
+        "Package URL of the affected component (pkg:deb/debian/openssl@3.0.11-1): its ecosystem "
+        "decides how versions compare when a deployment names only a package version.",
+        default=None,
+    )
+    fix_refs: StrList = _f(
+        "Vendor fix identifiers the scanner ties to it (Microsoft KB numbers such as KB5034441, "
+        "advisory ids): a deployment naming one is linked to the finding."
+    )
 
 
 class Deployment(StrictModel):
@@ -367,7 +396,12 @@ class Deployment(StrictModel):
 
     id: RecordId
     asset_id: RefId = _f("Target asset.")
-    patch_id: str | None = _f("Patch, KB, package version or image tag deployed.", default=None)
+    patch_id: str | None = _f(
+        "What was deployed: a KB number (KB5034441), a package version (openssl=3.0.2-0ubuntu1.15), "
+        "an image digest (sha256:…, repo@sha256:…) or tag. A deployment naming no finding or "
+        "vulnerability is linked through it to the open findings it fixes (docs/verification.md).",
+        default=None,
+    )
     finding_ids: IdList = _f("Findings the deployment is meant to fix.")
     vuln_ids: Annotated[list[VulnId], Field(default_factory=list)] = _f(
         "Vulnerabilities the deployment is meant to fix (when findings are not known)."

@@ -14,8 +14,8 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 
 def _documents() -> dict[str, type[StrictModel]]:
+    from reporter.bundle.interface import ValidationReport  # noqa: PLC0415
     from reporter.models.results import Assessment  # noqa: PLC0415
-    from reporter.validation import ValidationReport  # noqa: PLC0415
 
     return {"manifest": Manifest, "policy": PolicyFile, "results": Assessment, "validation": ValidationReport}
 

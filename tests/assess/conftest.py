@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 
 from reporter.assess.engine import AssessOptions, assess
-from reporter.bundle.limits import Limits
+from reporter.bundle.load import load_bundle
 from reporter.catalog.loader import load_library
-from reporter.loader import load_bundle
 from reporter.models.results import Assessment
 
 SAMPLES = Path(__file__).resolve().parents[2] / "evidence-samples"
@@ -17,7 +16,7 @@ SAMPLES = Path(__file__).resolve().parents[2] / "evidence-samples"
 
 def assess_dir(path: Path, gap_cap: int = 100_000) -> Assessment:
     """Load and assess a bundle directory (must be valid)."""
-    loaded = load_bundle(path, Limits())
+    loaded = load_bundle(path)
     try:
         errors = [i for i in loaded.issues if i.severity == "error"]
         assert errors == [], errors[:5]

@@ -12,9 +12,8 @@ from typing import Any
 from support.bundles import BundleBuilder
 
 from reporter.assess.engine import AssessOptions, assess
-from reporter.bundle.limits import Limits
+from reporter.bundle.load import load_bundle
 from reporter.catalog.loader import load_library
-from reporter.loader import load_bundle
 from reporter.models.results import Assessment, ControlResult
 
 ASSET = {
@@ -86,7 +85,7 @@ class Outcome:
 
 @contextmanager
 def _loaded(root: Path) -> Iterator[Any]:
-    loaded = load_bundle(root, Limits())
+    loaded = load_bundle(root)
     try:
         yield loaded
     finally:

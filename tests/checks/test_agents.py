@@ -9,9 +9,8 @@ import pytest
 from support.bundles import BundleBuilder, example, minimal_valid
 
 from reporter.assess.engine import AssessOptions, assess
-from reporter.bundle.limits import Limits
+from reporter.bundle.load import load_bundle
 from reporter.catalog.loader import load_library
-from reporter.loader import load_bundle
 from reporter.models.results import Assessment, ControlResult
 from reporter.models.status import Status
 
@@ -59,7 +58,7 @@ def bundle(tmp_path: Path, agents: list[dict[str, Any]] | None, identities: list
 
 def run(builder: BundleBuilder) -> Assessment:
     """Load and assess the bundle; it must be valid."""
-    loaded = load_bundle(builder.write(), Limits())
+    loaded = load_bundle(builder.write())
     try:
         errors = [i for i in loaded.issues if i.severity == "error"]
         assert errors == []

@@ -10,7 +10,7 @@ import pytest
 from support.bundles import BundleBuilder, example, minimal_valid
 
 from reporter.bundle.limits import Limits
-from reporter.loader import load_bundle
+from reporter.bundle.load import load_bundle
 from reporter.models.issues import Issue
 from reporter.pipeline import LoadOptions, validate_bundle
 
@@ -18,7 +18,7 @@ FORMATS = ["csv", "jsonl", "json", "yaml", "parquet"]
 
 
 def _rows(root: Path, sql: str) -> list[tuple[Any, ...]]:
-    loaded = load_bundle(root, Limits())
+    loaded = load_bundle(root)
     try:
         assert [i for i in loaded.issues if i.severity == "error"] == []
         return loaded.store.con.execute(sql).fetchall()

@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from reporter.assess.engine import AssessOptions, assess
-from reporter.bundle.limits import Limits
+from reporter.bundle.load import load_bundle
 from reporter.catalog.library import Library
-from reporter.loader import load_bundle
 from reporter.models.results import Assessment, ControlResult, MetricValue
 from support.bundles import BundleBuilder
 
 
 def assess_builder(builder: BundleBuilder, library: Library) -> Assessment:
     """Write the bundle, check it is valid, and assess it."""
-    loaded = load_bundle(builder.write(), Limits())
+    loaded = load_bundle(builder.write())
     try:
         assert [i for i in loaded.issues if i.severity == "error"] == []
         return assess(loaded, library, AssessOptions())

@@ -1,24 +1,23 @@
-"""Loading a bundle: manifest and policy, every listed file hashed and read into the evidence store.
+"""Reading a bundle's files: manifest and policy, every listed file hashed and read into the
+evidence store (through an importer for tool formats), freshness and the bundle digest.
 
-Problems become `Issue`s so one run reports as many as possible; only an unsafe archive or a path
-that is not a bundle stops the run (raised as BundleError / UsageError). Nothing here prints.
+Problems become `Issue`s so one run reports as many as possible. Nothing here prints.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from reporter.bundle.interface import LoadedBundle, Progress, SourceSummary
 from reporter.bundle.limits import Limits
-from reporter.bundle.opener import MANIFEST_NAME, OpenedBundle, open_bundle
+from reporter.bundle.opener import MANIFEST_NAME
 from reporter.bundle.prescan import FileFacts, prescan
 from reporter.bundle.safeyaml import YamlDocument, load_yaml
 from reporter.errors import EvidenceError, Location, ReporterError
@@ -29,41 +28,9 @@ from reporter.models.manifest import TABULAR_FORMATS, Manifest, Source
 from reporter.models.policy import Policy, PolicyFile
 from reporter.policy import default_policy, resolve_policy
 from reporter.store.messages import pydantic_issues
-from reporter.store.store import EvidenceStore, LoadResult
+from reporter.store.store import LoadResult
 
-Progress = Callable[[str, int, int], None]  # (current file, done, total)
 RECORDS_JSONL = "records-jsonl"
-
-
-@dataclass
-class SourceSummary:
-    """What was read from one evidence file."""
-
-    path: str
-    format: str
-    kinds: list[str]
-    records: int = 0
-    sha256: str | None = None
-    bytes: int = 0
-
-
-@dataclass
-class LoadedBundle:
-    """A bundle read into the store. Close it to release the store and temporary files."""
-
-    opened: OpenedBundle
-    store: EvidenceStore
-    manifest: Manifest | None
-    policy: Policy
-    issues: list[Issue] = field(default_factory=list)
-    sources: list[SourceSummary] = field(default_factory=list)
-    digest: str = ""
-    manifest_sha256: str = ""
-
-    def close(self) -> None:
-        """Close the store and remove temporary files."""
-        self.store.close()
-        self.opened.close()
 
 
 def _issue(code: str, message: str, severity: IssueSeverity = IssueSeverity.ERROR, **where: Any) -> Issue:
@@ -75,31 +42,8 @@ def _from_error(error: ReporterError) -> Issue:
     return _issue(error.code, error.message, file=loc.file, line=loc.line, record=loc.record, field=loc.field)
 
 
-def load_bundle(
-    path: Path,
-    limits: Limits,
-    *,
-    database: Path | None = None,
-    memory_limit: str | None = None,
-    progress: Progress | None = None,
-) -> LoadedBundle:
-    """Open and load a bundle. Raises only for unsafe archives and non-bundles."""
-    opened = open_bundle(path, limits)
-    try:
-        store = EvidenceStore.create(database, memory_limit=memory_limit)
-    except BaseException:
-        opened.close()
-        raise
-    loaded = LoadedBundle(opened=opened, store=store, manifest=None, policy=default_policy())
-    try:
-        _load(loaded, limits, progress)
-    except BaseException:
-        loaded.close()
-        raise
-    return loaded
-
-
-def _load(loaded: LoadedBundle, limits: Limits, progress: Progress | None) -> None:
+def read_sources(loaded: LoadedBundle, limits: Limits, progress: Progress | None) -> None:
+    """Read the manifest, the policy and every listed evidence file into the store."""
     manifest = _read_manifest(loaded, limits)
     if manifest is None:
         return

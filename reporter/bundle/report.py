@@ -1,57 +1,17 @@
-"""`validate`: load a bundle, run the cross-file integrity rules, summarise every issue."""
+"""The validation report: every issue of every stage, per file, in a deterministic order."""
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Literal
 
-from pydantic import Field
-
-from reporter.bundle.limits import Limits
-from reporter.integrity import check_integrity
-from reporter.loader import LoadedBundle
-from reporter.models.common import StrictModel
+from reporter.bundle.interface import FileSummary, LoadedBundle, ValidationReport
+from reporter.errors import BundleError
 from reporter.models.issues import Issue, IssueSeverity
 from reporter.store.csvlines import with_csv_lines
 
 
-class FileSummary(StrictModel):
-    """One evidence file as validation saw it."""
-
-    path: str
-    format: str
-    kinds: list[str]
-    records: int
-    sha256: str | None
-    errors: int
-    warnings: int
-
-
-class ValidationReport(StrictModel):
-    """The machine-readable output of `validate --format json` (docs/validation.md)."""
-
-    format_version: Literal[1] = 1
-    bundle: str
-    valid: bool
-    errors: int
-    warnings: int
-    records: int
-    files: list[FileSummary] = Field(default_factory=list)
-    issues: list[Issue] = Field(default_factory=list)
-
-
-def finish_validation(
-    loaded: LoadedBundle, limits: Limits, control_ids: frozenset[str] = frozenset()
-) -> ValidationReport:
-    """Add the integrity issues to a loaded bundle and build the report."""
-    if loaded.manifest is not None:
-        found = check_integrity(loaded.store, loaded.manifest, loaded.policy, limits.max_issues_per_group, control_ids)
-        loaded.issues.extend(_csv_lines(loaded, found))
-    return build_report(loaded.opened.display, loaded)
-
-
-def _csv_lines(loaded: LoadedBundle, issues: list[Issue]) -> list[Issue]:
-    """Integrity issues on CSV files name records; add the line each record starts on."""
+def with_record_lines(loaded: LoadedBundle, issues: list[Issue]) -> list[Issue]:
+    """Issues found in the store name records; for CSV files add the line each record starts on."""
     csv_files = {s.path for s in loaded.sources if s.format == "csv"}
     out = [i for i in issues if i.file not in csv_files]
     for path in sorted({i.file for i in issues if i.file in csv_files}):
@@ -86,3 +46,18 @@ def build_report(display: str, loaded: LoadedBundle | None, extra: list[Issue] |
         files=files,
         issues=issues,
     )
+
+
+def unsafe_report(display: str, error: BundleError) -> ValidationReport:
+    """The report for a bundle that could not even be opened safely."""
+    loc = error.location
+    issue = Issue(
+        code=error.code,
+        severity=IssueSeverity.ERROR,
+        message=error.message,
+        file=loc.file,
+        line=loc.line,
+        record=loc.record,
+        field=loc.field,
+    )
+    return build_report(display, None, [issue])
