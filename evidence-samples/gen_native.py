@@ -461,6 +461,24 @@ def _same_entries(spec: SourceSpec) -> None:
         raise ValueError(f"{spec.path}: the importer does not read back the {spec.kind} the file was made from")
 
 
+def _contradicted_verifications(w: World) -> None:
+    """VER-06: a "not vulnerable" verification record made by hand three days before the nightly
+    Trivy scan that still reports the vulnerability on the image (one per image)."""
+    for app in TRIVY_IMAGES:
+        image = _image(w, app)
+        findings = (w.b.sources[trivy_path(app)].imported or {}).get("findings", [])
+        finding = min((f for f in findings if not f.get("vex_status")), key=lambda f: f["id"])
+        scanned = datetime.fromisoformat(finding["last_seen_at"])
+        v = w.add_verification(image, finding, scanned - timedelta(days=3), method="manual")
+        w.plants.flag(
+            "VER-06",
+            "verifications",
+            v["id"],
+            f"marked not vulnerable by hand, but the Trivy scan of {scanned:%Y-%m-%d} "
+            f"still reports {finding['vuln_id']}",
+        )
+
+
 def _register(w: World) -> None:
     for app in TRIVY_IMAGES:
         imported = w.b.sources[trivy_path(app)].imported or {}
@@ -472,6 +490,7 @@ def _register(w: World) -> None:
                     finding["id"],
                     "open finding from a Trivy image report, detected four days before the period end: not yet due",
                 )
+    _contradicted_verifications(w)
     imported = w.b.sources[gitleaks_path(GITLEAKS_REPO)].imported or {}
     for leak in imported.get("secret_exposures", []):
         w.plants.flag("NHI-02", "secret_exposures", leak["id"], "leak reported by gitleaks, never revoked")

@@ -1023,6 +1023,9 @@ def _rehash(files: dict[str, bytes], changed: set[str]) -> dict[str, bytes]:
     for source in data["sources"]:
         if source["path"] in changed and source["path"] in files:
             source["sha256"] = sha256(files[source["path"]])
+    policy = data.get("policy")
+    if policy in changed and policy in files and "policy_sha256" in data:
+        data["policy_sha256"] = sha256(files[policy])
     return {**files, "bundle.yaml": dump_yaml(data)}
 
 

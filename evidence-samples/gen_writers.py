@@ -150,6 +150,11 @@ def duck_type(annotation: Any) -> str:
     return "VARCHAR"
 
 
+def _list_default(field: Any) -> Any:
+    default = field.get_default(call_default_factory=True)
+    return default if isinstance(default, list) else None
+
+
 def render_parquet(spec: SourceSpec, scratch: Path) -> bytes:
     """Parquet through DuckDB (single thread, UTC): typed columns, identical bytes on every run."""
     fields = model_of(spec.kind).model_fields
@@ -160,8 +165,13 @@ def render_parquet(spec: SourceSpec, scratch: Path) -> bytes:
         con.execute("SET threads=1")
         con.execute("SET TimeZone='UTC'")
         con.execute(f"CREATE TABLE t ({decl})")
+        # an absent list is written as the field's default (an empty list): NULL is not a list value
         rows = [
-            [to_json_value(r.get(c)) if not isinstance(r.get(c), bool) else r.get(c) for c in columns]
+            [
+                to_json_value(v) if not isinstance(v, bool) else v
+                for c in columns
+                for v in [r.get(c) if r.get(c) is not None else _list_default(fields[c])]
+            ]
             for r in spec.records
         ]
         placeholders = ", ".join("?" for _ in columns)
@@ -208,6 +218,7 @@ def manifest_data(bundle: Bundle, hashes: dict[str, str]) -> dict[str, Any]:
         data["classification"] = meta.classification
     if meta.policy is not None:
         data["policy"] = "policy.yaml"
+        data["policy_sha256"] = hashes["policy.yaml"]
     sources = []
     for spec in bundle.sources.values():
         entry: dict[str, Any] = {"path": spec.path}
@@ -272,12 +283,12 @@ def render_bundle(bundle: Bundle, scratch: Path) -> dict[str, bytes]:
             validate_record(spec.kind, record, where)
             _check_collected(spec, record, where)
         files[spec.path] = render_source(spec, scratch)
-    hashes = {path: sha256(data) for path, data in files.items()}
-    manifest = manifest_data(bundle, hashes)
-    _reimport(bundle, Manifest.model_validate(manifest), files, scratch)
     if bundle.meta.policy is not None:
         PolicyFile.model_validate(bundle.meta.policy)
         files["policy.yaml"] = dump_yaml(bundle.meta.policy)
+    hashes = {path: sha256(data) for path, data in files.items()}
+    manifest = manifest_data(bundle, hashes)
+    _reimport(bundle, Manifest.model_validate(manifest), files, scratch)
     files["bundle.yaml"] = dump_yaml(manifest)
     files.update(bundle.extra_files)
     return dict(sorted(files.items()))

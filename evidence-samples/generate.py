@@ -37,11 +37,21 @@ from gen_nhi import (  # noqa: E402
 )
 from gen_plants import plant_all  # noqa: E402
 from gen_small import small_bundles  # noqa: E402
+from gen_tools import LARKSPUR, tools_quarter, tools_readme  # noqa: E402
 from gen_world import Profile, World  # noqa: E402
 from gen_writers import dump_yaml, render_bundle  # noqa: E402
 from oracle import Oracle  # noqa: E402
 
-GENERATED = ("northwind-2026-q3", "northwind-2026-q2", "expectations", "minimal", "incomplete", "broken", "warnings")
+GENERATED = (
+    "northwind-2026-q3",
+    "northwind-2026-q2",
+    "expectations",
+    "minimal",
+    "incomplete",
+    "broken",
+    "warnings",
+    LARKSPUR,
+)
 
 POLICY: dict[str, Any] = {
     "policy_version": 1,
@@ -146,8 +156,12 @@ def headline(bundle: Bundle, files: dict[str, bytes]) -> dict[str, Any]:
     oracle = Oracle(evidence)
     deployments = evidence.kind("deployments")
     succeeded = [d for d in deployments if d.status == "succeeded"]
-    targeted = {fid for d in succeeded for fid in oracle.targets(d)}
-    fixed = {fid for fid in targeted if oracle.fixed_at(fid)}
+    # E2 counts finding-instances (asset x vulnerability), as the engine does: two scanners'
+    # findings of the same vulnerability on the same asset are one exposure, fixed once.
+    findings = {f.id: f for f in evidence.kind("findings")}
+    instance: dict[str, tuple[str, str]] = {fid: (f.asset_id, f.vuln_id) for fid, f in findings.items()}
+    targeted = {instance[fid] for d in succeeded for fid in oracle.targets(d)}
+    fixed = {instance[fid] for fid in findings if instance[fid] in targeted and oracle.fixed_at(fid)}
     open_ch = [f for f in evidence.kind("findings") if f.severity in ("critical", "high") and oracle.is_open(f.id)]
     exposed = [f for f in open_ch if oracle.assets[f.asset_id].internet_facing]
 
@@ -194,7 +208,8 @@ def build_all(scratch: Path) -> dict[str, bytes]:
         summaries.append(summary)
     small, catalogue = small_bundles(scratch)
     files.update(small)
-    files["README.md"] = samples_readme(summaries, catalogue)
+    files.update(tools_quarter(scratch))
+    files["README.md"] = samples_readme(summaries, catalogue) + tools_readme()
     return dict(sorted(files.items()))
 
 

@@ -189,6 +189,11 @@ class Oracle:
                 self.verifs[fid].append(v)
         for items in self.verifs.values():
             items.sort(key=lambda v: (v.observed_at, v.id))
+        scan_times = {s.id: s.completed_at for s in self.evidence.kind("scans")}
+        self.sighted: dict[str, list[datetime]] = defaultdict(list)
+        for f in self.findings.values():
+            if f.scan_id in scan_times:
+                self.sighted[f.id].append(scan_times[f.scan_id])
         self.deps_of: dict[str, list[Any]] = defaultdict(list)
         for d in self.evidence.kind("deployments"):
             for fid in self.targets(d):
@@ -235,6 +240,8 @@ class Oracle:
         vulnerable result or rollback (up to `at`), or None."""
         at = at or self.as_of
         events: list[tuple[datetime, int, str]] = [(v.observed_at, 0, v.result.value) for v in self.verifs.get(fid, [])]
+        # a scan that reports the finding is vulnerable evidence at its time (docs/verification.md)
+        events += [(t, 0, "vulnerable") for t in self.sighted.get(fid, [])]
         events += [(t, 1, "rollback") for t in self.rollbacks.get(fid, [])]
         latest_fix: datetime | None = None
         for moment, _, what in sorted(events):
@@ -345,16 +352,26 @@ class Oracle:
     def matched_ids(self, e: Any) -> set[str]:
         return {f.id for f in self.matched_findings(e)}
 
+    def fresh_control(self, e: Any) -> bool:
+        """A compensating control verified within the policy's window before the last moment the
+        exception applies: as_of (EXC-03's rule), or its expiry when earlier."""
+        last = min(self.as_of, e.expires_at or self.as_of)
+        limit = last - timedelta(days=self.exc.control_verification_max_days)
+        return any(d and limit <= d < last for d in self.controls_of(e))
+
     def covered(self, f: Any, at: datetime) -> bool:
-        """Covered at `at` by a valid exception. Readings of "valid": complete and in force; also
-        with a verified compensating control; also time-boxed and specific (EXC-04/05 clean).
-        All must agree."""
+        """Covered at `at` by a valid exception: complete, in force, and — for a mitigation — backed by
+        a control verified within the policy's window before as_of (a stale control excepts nothing,
+        D17). Other readings: also with a control verified by `at`; also time-boxed and specific
+        (EXC-04/05 clean). All must agree."""
         plain = controlled = boxed = False
         limit = timedelta(days=self.exc.max_duration_days)
         for e in self.evidence.kind("exceptions"):
             if f.id not in self.matched_ids(e) or not self.complete(e):
                 continue
             if not (e.approved_at <= at < e.expires_at):
+                continue
+            if e.risk_response == ev.RiskResponse.MITIGATE and not self.fresh_control(e):
                 continue
             plain = True
             verified = any(d and d <= at for d in self.controls_of(e))
@@ -707,6 +724,22 @@ def ver05(o: Oracle) -> Result:
             yield ("findings", f.id), {}
 
 
+def ver06(o: Oracle) -> Result:
+    """A not-vulnerable verification record that a scan at or after it contradicts: a finding record
+    naming a scan of the same asset and vulnerability, completed at or after the verification."""
+    scan_times = {s.id: s.completed_at for s in o.evidence.kind("scans")}
+    sightings: dict[tuple[str, str], list[datetime]] = defaultdict(list)
+    for f in o.evidence.kind("findings"):
+        if f.scan_id in scan_times:
+            sightings[(f.asset_id, f.vuln_id)].append(scan_times[f.scan_id])
+    for v in o.evidence.kind("verifications"):
+        if v.result != ev.VerificationResult.NOT_VULNERABLE or v.observed_at >= o.as_of:
+            continue
+        vuln = o.findings[v.finding_id].vuln_id if v.finding_id in o.findings else v.vuln_id
+        if any(v.observed_at <= seen < o.as_of for seen in sightings.get((v.asset_id, vuln or ""), [])):
+            yield ("verifications", v.id), {}
+
+
 # ---------------------------------------------------------------------------------------------
 # EXC
 
@@ -758,17 +791,19 @@ def exc04(o: Oracle) -> Result:
 
 
 def exc05(o: Oracle) -> Result:
+    """A scope of assets (or tags), findings, identities or controls is specific; vulnerabilities
+    without assets cover every asset; each named criterion must match the evidence."""
     for e in o.evidence.kind("exceptions"):
-        if not e.asset_ids and not e.asset_tags:
-            yield ("exceptions", e.id), {}
-            continue
-        assets = [a for a in o.assets if o.asset_matches(e, a)]
-        if not assets:
-            yield ("exceptions", e.id), {}
-        elif e.vuln_ids or e.finding_ids:
-            if not o.matched_findings(e):
-                yield ("exceptions", e.id), {}
-        elif e.identity_ids and not any(i in o.identities for i in e.identity_ids):
+        named_assets = bool(e.asset_ids or e.asset_tags)
+        criteria = (e.asset_ids, e.asset_tags, e.vuln_ids, e.finding_ids, e.identity_ids, e.control_ids)
+        problems = (
+            not any(criteria),  # names nothing it covers
+            bool(e.vuln_ids) and not named_assets,  # its vulnerabilities on every asset
+            named_assets and not any(o.asset_matches(e, a) for a in o.assets),
+            bool(e.vuln_ids or e.finding_ids) and not o.matched_findings(e),
+            bool(e.identity_ids) and not any(i in o.identities for i in e.identity_ids),
+        )
+        if any(problems):
             yield ("exceptions", e.id), {}
 
 
@@ -983,11 +1018,11 @@ def nhi12(o: Oracle) -> Result:
     def dormant(i: Any) -> bool:
         if not i.enabled:
             return False
-        if i.last_used_at is None:
-            if i.created_at and i.created_at < limit:
-                o.ambiguities.append(f"NHI-12: identity {i.id} never used or unknown?")
-            return False
-        return i.last_used_at < limit
+        used = i.last_used_at if i.last_used_at is not None and i.last_used_at < o.as_of else None
+        if used is None:
+            # Unknown last use is undecidable (a gap, partial), unless the identity is too new to be dormant.
+            return i.created_at is None or i.created_at < limit
+        return used < limit
 
     return _ids(o, dormant)
 
@@ -1118,6 +1153,7 @@ CHECKS: dict[str, Callable[[Oracle], Result]] = {
     "VER-03": ver03,
     "VER-04": ver04,
     "VER-05": ver05,
+    "VER-06": ver06,
     "EXC-01": exc01,
     "EXC-02": exc02,
     "EXC-03": exc03,

@@ -83,7 +83,8 @@ def _kind_section(spec: KindSpec) -> list[str]:
     lines = [
         f"### `{spec.name}`",
         "",
-        f"{spec.purpose} {(spec.model.__doc__ or '').strip()}",
+        # The model's docstring describes the kind in full; the one-line purpose is the index entry.
+        inspect.cleandoc(spec.model.__doc__ or "") or spec.purpose,
         "",
         f"Validation: {how}. JSON Schema: `exposure-reporter schema {spec.name}`.",
         "",
@@ -129,6 +130,7 @@ prepared_by: {name: Dana Whitfield, role: Vulnerability management lead}
 reviewed_by: {name: Sam Okafor, role: Internal audit}   # optional
 classification: Confidential                    # optional; printed in the report header
 policy: policy.yaml                              # optional; defaults apply otherwise (docs/policy.md)
+policy_sha256: 7d0e...                           # the policy file's SHA-256: checked on load, part of the digest
 sources:
   - path: inventory/assets.csv
     kind: assets
@@ -157,16 +159,20 @@ read; listed files that are missing are errors (`source.missing`). Evidence file
 | `yaml` | `.yaml`, `.yml` | one YAML list of mappings (safe loader; aliases limited) |
 | `parquet` | `.parquet` | one row per record; column names are the field names |
 | `records-jsonl` | | the output of `exposure-reporter import`: one object per line with a `kind` key |
-| tool formats | | `trivy-json`, `grype-json`, `gitleaks-json`, `trufflehog-jsonl`, `kev-json`, `epss-csv`
-    , `cyclonedx-json`, `aws-ssm-patch-states`, `nessus-xml` (docs/importers.md) |
+| tool formats | | TOOL_FORMATS (docs/importers.md) |
 
 `format` defaults to the one implied by the extension. Every canonical format is accepted for every
 kind. Conventions:
 
 - **Empty means absent.** An empty CSV cell, or a field left out, takes the default shown below.
-  In JSON, `null` is allowed only for optional fields without a default.
+  In JSON, `null` is allowed only for optional fields without a default. So does an empty file: a
+  kind listed only by files without records is not evidence (EVD-01 names the files, and the
+  controls that need the kind are `insufficient_evidence`).
 - **Timestamps carry a zone**: `2026-07-02T03:00:00Z` or `2026-07-02T05:00:00+02:00`. A timestamp
-  without a zone is an error (`time.naive`). Dates are `YYYY-MM-DD`.
+  without a zone is an error (`time.naive`). Dates are `YYYY-MM-DD`. Dates and timestamps must lie
+  between 1970-01-01 and 2100-12-31, with offsets within ±14:00 (`time.implausible`).
+- **Findings that name their scan** (`scan_id`) are sightings: the same id in several scans is one
+  finding seen several times, not a duplicate (docs/verification.md).
 - **Booleans**: JSON/YAML `true`/`false`; in CSV `true`/`false`, `yes`/`no`, `1`/`0` (any case).
 - **Lists** (e.g. `tags`, `finding_ids`): JSON/YAML arrays; in CSV `;`-separated text or a JSON array.
 - **Nested objects** (`exceptions.compensating_controls`, `agents.tools`): JSON/YAML, or a JSON cell in CSV.
@@ -206,7 +212,11 @@ def bundle_format() -> str:
         manifest_rows.append(
             f"| `{name}` | {'**required**' if field.is_required() else 'optional'} | {_cell(field.description or '')} |"
         )
-    lines = [BUNDLE_INTRO.replace("MANIFEST_TABLE", "\n".join(manifest_rows))]
+    from reporter.importers.registry import importer_formats  # noqa: PLC0415
+
+    tools = ", ".join(f"`{f}`" for f in importer_formats())
+    intro = BUNDLE_INTRO.replace("MANIFEST_TABLE", "\n".join(manifest_rows)).replace("TOOL_FORMATS", tools)
+    lines = [intro]
     lines += [f"- [`{k}`](#{k}): {spec.purpose}" for k, spec in KINDS.items()] + [""]
     for spec in KINDS.values():
         lines += _kind_section(spec)
@@ -221,7 +231,8 @@ Every control names one check (a permanent id) that evaluates it over the eviden
 counts a **population** (the records it evaluates) and lists **gaps** (the records that fail, each
 citing its evidence file, line or record, and the file's SHA-256). The status follows fixed rules:
 
-1. a record kind the control needs is absent from the bundle → `insufficient_evidence`
+1. a record kind the control needs has no record in the bundle (no file, or only empty files) →
+   `insufficient_evidence`
 2. the population is empty → `not_applicable`, with the reason
 3. a gap that is a violation and no valid exception covers → `fail`
 4. gaps the evidence cannot decide (missing fields) → `partial`
@@ -229,8 +240,10 @@ citing its evidence file, line or record, and the file's SHA-256). The status fo
 6. otherwise → `pass`
 
 A valid exception is complete (owner, approver, approved_at, expires_at, justification), in force at
-`as_of` (approved, not expired), and — for `risk_response: mitigate` — backed by a compensating
-control with a verification date. Exceptions naming a control in `control_ids` cover that control's
+`as_of` (approved, not expired), time-boxed within the policy maximum, and — for
+`risk_response: mitigate` — backed by a compensating control (inline or by id) verified within
+`policy.exceptions.control_verification_max_days` before `as_of`, the freshness EXC-03 demands: a
+stale control excepts nothing. Exceptions naming a control in `control_ids` cover that control's
 gaps; exceptions scoped to findings cover PRI, VER, DEP and RLB gaps on those (asset, vulnerability)
 pairs; exceptions naming identities cover NHI and AGT gaps on them. Nothing covers EXC or EVD gaps.
 Excepted gaps stay listed (with `excepted_by`) so a reviewer sees what each exception covers.
@@ -270,7 +283,10 @@ def controls() -> str:
         if control.references:
             lines += ["| framework | item | relationship | rationale |", "|---|---|---|---|"]
             for ref in control.references:
-                lines.append(f"| {ref.framework} | {ref.id} | {ref.relationship.value} | {_cell(ref.rationale)} |")
+                scope = f" (only when {ref.applies_when.value})" if ref.applies_when else ""
+                lines.append(
+                    f"| {ref.framework} | {ref.id} | {ref.relationship.value}{scope} | {_cell(ref.rationale)} |"
+                )
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -458,6 +474,7 @@ traceback for errors (never local variables, which could hold evidence).
 | 3 | invalid: bundle (`validate`, `assess`, `report`), import input (`import`) or mappings (`mappings lint`) |
 | 4 | an output file or directory could not be written |
 | 5 | internal error: a bug or an environment failure (e.g. the PDF renderer crashed or hit its limits) |
+| 128 + n | stopped by signal n (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP), after removing every temporary file |
 
 """
 

@@ -9,6 +9,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+# C0 and C1 controls, DEL, and the Unicode bidirectional controls (Trojan Source): evidence text
+# carrying them must never reach a terminal raw (an ESC sequence, a newline forging an `error:` line).
+CONTROL_CHARACTERS = frozenset(
+    [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)
+
+
+def printable(text: str, *, keep_newlines: bool = False) -> str:
+    """`text` with every control character written as an escape (\\x1b, \\u202e), so that it
+    prints as what it is. With keep_newlines, newlines (the tool's own line breaks) stay."""
+    if not any(ord(c) in CONTROL_CHARACTERS for c in text):
+        return text
+    return "".join(
+        _escape(c) if ord(c) in CONTROL_CHARACTERS and not (keep_newlines and c == "\n") else c for c in text
+    )
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
 
 class ExitCode(IntEnum):
     """Process exit codes, documented in docs/cli.md."""

@@ -46,6 +46,20 @@ CODES: tuple[Code, ...] = (
         "Fix the named key (docs/policy.md).",
     ),
     Code(
+        "policy.hash-mismatch",
+        "error",
+        "The policy file's SHA-256 differs from `policy_sha256` in `bundle.yaml`: it changed after the manifest "
+        "was written.",
+        "Restore the policy, or update `policy_sha256` if the change is legitimate.",
+    ),
+    Code(
+        "policy.no-hash",
+        "warning",
+        "`bundle.yaml` names a policy file but gives no `policy_sha256`, so nothing shows whether the SLAs and "
+        "limits were changed after the manifest was written.",
+        "Add `policy_sha256` (e.g. `sha256sum policy.yaml`).",
+    ),
+    Code(
         "source.missing",
         "error",
         "A file listed in `bundle.yaml` is not in the bundle.",
@@ -89,7 +103,13 @@ CODES: tuple[Code, ...] = (
         "Check the file.",
     ),
     Code("file.nul-byte", "error", "A text evidence file contains a NUL byte.", "Export the evidence as UTF-8 text."),
-    Code("file.bad-encoding", "error", "The file is not valid UTF-8.", "Re-encode the file as UTF-8."),
+    Code(
+        "file.bad-encoding",
+        "error",
+        "The file is not valid UTF-8 (invalid bytes, an overlong encoding, an encoded surrogate), or is UTF-16 or "
+        "UTF-32 (a byte-order mark says so). The message gives the line and byte offset.",
+        "Re-encode the file as UTF-8 (a UTF-8 byte-order mark is allowed), e.g. `iconv -f UTF-16 -t UTF-8`.",
+    ),
     Code(
         "file.line-too-long",
         "error",
@@ -107,6 +127,27 @@ CODES: tuple[Code, ...] = (
         "error",
         "A YAML document uses too many aliases, expands exponentially (billion laughs) or nests too deeply.",
         "Write the document without anchors and aliases.",
+    ),
+    Code(
+        "file.json-limit",
+        "error",
+        "A JSON value (a JSON or JSON Lines record, a JSON cell of a CSV file, an imported record) nests arrays "
+        "and objects deeper than 64 levels.",
+        "Flatten the value; no record kind needs that depth.",
+    ),
+    Code(
+        "file.duplicate-key",
+        "error",
+        "A YAML mapping or JSON object gives the same key twice (in `bundle.yaml`, the policy or evidence). "
+        "YAML would keep the last value and JSON readers the first, silently.",
+        "Remove one of the two; the message names the key and its line.",
+    ),
+    Code(
+        "file.parquet-limit",
+        "error",
+        "A Parquet file declares more rows than its size could plausibly hold (4 per byte, plus 10,000), more "
+        "than 1,000 columns, or pages that expand more than 200 times: a decompression bomb.",
+        "Export the evidence again; large evidence is fine, run-length bombs are not.",
     ),
     Code(
         "file.bad-yaml", "error", "The YAML does not parse, or uses a tag outside the safe set.", "Fix the named line."
@@ -129,6 +170,14 @@ CODES: tuple[Code, ...] = (
         "error",
         "A native tool file (trivy, gitleaks…) cannot be read as its declared format.",
         "Check `format:` in the manifest, and the tool version (docs/importers.md).",
+    ),
+    Code(
+        "import.warning",
+        "warning",
+        "A native tool file was read, but its records prove less than they seem to: e.g. a Trivy "
+        "report that scanned no packages (no OS detected, no results, a legacy `null`) gives a scan "
+        "that proves no finding absent. `exposure-reporter import` prints the same warning.",
+        "Check how the tool was run (docs/importers.md); rescan with the whole artifact in scope.",
     ),
     Code(
         "record.missing-field",
@@ -175,8 +224,30 @@ CODES: tuple[Code, ...] = (
     Code(
         "ref.unknown-asset",
         "error",
-        "A record refers to an asset that is not in the inventory.",
-        "Add the asset, or fix the reference (importers: list the tool's name as an alias).",
+        "A record refers to an asset that is not in the inventory: the value is neither an asset id nor "
+        "(case-insensitively) the name or an alias of exactly one asset, nor a key a discovery source "
+        "mapped to one.",
+        "Add the asset, or list the tool's name for it (host name, IP, instance id, image) in its `aliases`.",
+    ),
+    Code(
+        "ref.ambiguous-asset",
+        "error",
+        "A tool names an asset by a key (host name, IP, instance id, image) that is the name or alias of "
+        "several inventory assets, so its records cannot be attributed.",
+        "Keep the key as the name or alias of one asset only.",
+    ),
+    Code(
+        "ref.unknown-scan",
+        "error",
+        "A finding names a scan (`scan_id`) that is not in the bundle.",
+        "Add the scan record, or fix the reference.",
+    ),
+    Code(
+        "scan.conflicting-results",
+        "warning",
+        "Two scans of an asset completed at the same instant disagree: one reports a vulnerability, the "
+        "other covers the component and does not. The assessment keeps the vulnerable result.",
+        "Check the scanners' coverage and databases; rescan.",
     ),
     Code(
         "ref.unknown-finding",
@@ -205,7 +276,8 @@ CODES: tuple[Code, ...] = (
     Code(
         "ref.asset-mismatch",
         "error",
-        "A verification or deployment is on a different asset than the finding it names.",
+        "A verification or deployment is on a different asset than the finding it names, or a finding "
+        "is on a different asset than the scan that reported it.",
         "Fix the asset or the finding.",
     ),
     Code(
@@ -224,11 +296,18 @@ CODES: tuple[Code, ...] = (
     Code(
         "ref.no-target",
         "warning",
-        "A deployment names no finding or vulnerability, or a verification names none and "
-        "no deployment: it cannot be linked to the exposure it addresses.",
-        "Add `finding_ids`/`vuln_ids`.",
+        "A deployment names no finding, vulnerability or patch (`patch_id`), or a verification names "
+        "no finding, vulnerability or deployment: it cannot be linked to the exposure it addresses.",
+        "Add `finding_ids`/`vuln_ids`, or a `patch_id` (KB number, `name=version`, image digest).",
     ),
     Code("time.naive", "error", "A timestamp has no time zone.", "Add `Z` or an offset such as `+02:00`."),
+    Code(
+        "time.implausible",
+        "error",
+        "A date or timestamp lies outside 1970-01-01 to 2100-12-31, or has a UTC offset beyond ±14:00 (year 0, "
+        "9999-12-31, +99:00): it would give nonsense deadlines.",
+        "Fix the value; an unknown time is left empty, not set to a sentinel date.",
+    ),
     Code(
         "time.after-collection",
         "error",

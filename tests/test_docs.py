@@ -11,6 +11,7 @@ import pytest
 
 from reporter.docsgen import GENERATED
 from reporter.issue_codes import BY_CODE
+from reporter.models.kinds import KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,7 +24,7 @@ def test_generated_docs_are_current(name: str) -> None:
     assert committed == fresh, f"docs/{name} is stale; run `python -m reporter.docsgen`:\n{diff[:3000]}"
 
 
-_CODE = re.compile(r"[\"'](manifest|policy|source|record|file|ref|time|bundle|usage)\.([a-z][a-z-]+)[\"']")
+_CODE = re.compile(r"[\"'](manifest|policy|source|record|file|ref|time|bundle|usage|scan)\.([a-z][a-z-]+)[\"']")
 _NOT_CODES = {"bundle.yaml", "source.target", "policy.yaml", "policy.md"}
 
 
@@ -42,3 +43,13 @@ def test_readme_links_resolve() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for target in re.findall(r"\]\((docs/[^)#]+)\)", readme):
         assert (ROOT / target).exists(), target
+
+
+def test_each_kind_is_described_once() -> None:
+    """A kind's section opens with one description, not its purpose followed by a paraphrase of it."""
+    doc = GENERATED["bundle-format.md"]()
+    for name, spec in KINDS.items():
+        section = doc.split(f"### `{name}`\n\n", 1)[1]
+        opening = section.split("\n\n", 1)[0]
+        assert spec.purpose not in opening or opening == spec.purpose, (name, opening)
+        assert "\n    " not in opening, (name, opening)  # no docstring indentation leaks into the text

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.bundles import minimal_valid
+from support.bundles import example, minimal_valid
 
 from reporter.bundle.limits import Limits
 from reporter.pipeline import LoadOptions, validate_bundle
@@ -129,3 +129,21 @@ def test_duplicate_ids_across_files(tmp_path: Path) -> None:
     [dup] = [i for i in report.issues if i.code == "record.duplicate-id"]
     assert dup.file == "more/findings.csv"
     assert "first in findings.jsonl record 1" in dup.message
+
+
+@pytest.mark.parametrize(
+    ("kind", "change", "words"),
+    [
+        ("secret_exposures", {"identity_id": "nhi-ghost"}, "refers to identity 'nhi-ghost'"),
+        ("identities", {"used_by": ["ghost-01"]}, "refers to asset or agent 'ghost-01'"),
+    ],
+)
+def test_unknown_reference_names_the_kind_in_the_singular(
+    tmp_path: Path, kind: str, change: dict[str, Any], words: str
+) -> None:
+    """'identities' is not made singular by dropping an s ("refers to identitie")."""
+    builder = minimal_valid(tmp_path)
+    _replace(builder, kind, [example(kind, **change)])
+    builder.write()
+    report = validate_bundle(tmp_path, LoadOptions(limits=Limits()))
+    assert any(i.message.startswith(words) for i in report.issues), [i.message for i in report.issues]

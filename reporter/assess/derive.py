@@ -25,8 +25,10 @@ from datetime import datetime
 
 import duckdb
 
+from reporter.assess import versions
 from reporter.models.manifest import Period
 from reporter.models.policy import Policy
+from reporter.store.coverage import covers
 from reporter.store.sql import Params
 
 
@@ -45,39 +47,58 @@ RANK_SEVERITY = (
 )
 
 
+Step = Callable[[duckdb.DuckDBPyConnection], None]
+
+
+def _sql(builder: Callable[[Params], str]) -> Step:
+    """A step that runs one SQL statement, its policy values and instants bound as parameters."""
+
+    def run(con: duckdb.DuckDBPyConnection) -> None:
+        params = Params()
+        sql = builder(params)
+        con.execute(sql, params.for_sql(sql))
+
+    return run
+
+
 def build(con: duckdb.DuckDBPyConnection, data: DeriveInput) -> None:
     """Create every derived table (replacing earlier ones)."""
     _policy_tables(con, data.policy)
-    policy = data.policy
-    steps: tuple[Callable[[Params], str], ...] = (
-        lambda p: _ASSET_KEYS,
-        lambda p: _OBSERVATIONS,
-        lambda p: _assets(p.add(data.as_of), p.add(policy.inventory.ephemeral_gone_days)),
-        lambda p: _instances(p.add(data.as_of)),
-        lambda p: _deadlines(policy, p),
-        lambda p: _exceptions(
-            p.add(data.as_of),
-            p.add(policy.exceptions.control_verification_max_days),
-            p.add(policy.exceptions.max_duration_days),
+    policy, as_of = data.policy, data.as_of
+    skew = policy.verification.clock_skew_minutes
+    steps: tuple[Step, ...] = (
+        _sql(lambda p: _ASSET_KEYS),
+        _sql(lambda p: _OBSERVATIONS),
+        _sql(lambda p: _assets(p.add(as_of), p.add(policy.inventory.ephemeral_gone_days))),
+        _sql(lambda p: _instances(p.add(as_of))),
+        _sql(lambda p: _deadlines(policy, p)),
+        _sql(
+            lambda p: _exceptions(
+                p.add(as_of),
+                p.add(policy.exceptions.control_verification_max_days),
+                p.add(policy.exceptions.max_duration_days),
+            )
         ),
-        lambda p: _exception_scope(),
-        lambda p: _verifications(p.add(data.as_of)),
-        lambda p: _deployments(p.add(data.as_of)),
-        lambda p: _rollbacks(p.add(data.as_of)),
-        lambda p: _deployment_checks(
-            p.add(data.as_of),
-            p.add(policy.verification.window_days_urgent),
-            p.add(policy.verification.window_days_default),
-            p.add(policy.verification.clock_skew_minutes),
+        _sql(lambda p: _exception_scope()),
+        _sql(lambda p: _series(p.add(as_of))),
+        _sql(lambda p: _inferred_links(p.add(as_of))),
+        lambda con: _package_links(con, as_of),
+        _sql(lambda p: _deployments(p.add(as_of))),
+        _sql(lambda p: _scan_verifications(p.add(as_of))),
+        _sql(lambda p: _verifications(p.add(as_of))),
+        _sql(lambda p: _rollbacks(p.add(as_of))),
+        _sql(
+            lambda p: _deployment_checks(
+                p.add(as_of),
+                p.add(policy.verification.window_days_urgent),
+                p.add(policy.verification.window_days_default),
+                p.add(policy.verification.clock_skew_minutes),
+            )
         ),
-        lambda p: _ledger(
-            p.add(data.as_of), p.add(data.period.start_at), p.add(policy.verification.clock_skew_minutes)
-        ),
+        _sql(lambda p: _ledger(p.add(as_of), p.add(data.period.start_at), p.add(skew))),
     )
     for step in steps:
-        params = Params()
-        sql = step(params)
-        con.execute(sql, params.for_sql(sql))
+        step(con)
     # The ledger holds every instance column its readers need: keep one copy (memory at 1M findings).
     con.execute("DROP TABLE a_instances")
     con.execute("CREATE OR REPLACE TEMP VIEW a_instances AS SELECT * FROM a_ledger")
@@ -252,18 +273,24 @@ def _deadlines(policy: Policy, p: Params) -> str:
 
 
 def _exceptions(as_of: str, max_days: str, max_duration: str) -> str:
+    # `last` is the last moment an exception can cover anything: as_of, or its expiry when earlier.
+    # A mitigation is sound only if a compensating control was verified within the policy window
+    # before that moment: at as_of, the freshness EXC-03 demands (an exception EXC-03 finds stale
+    # excepts nothing); for an exception that lapsed earlier, the freshness it had while in force.
+    last = f"least({as_of}, COALESCE(e.expires_at, {as_of}))"
+    inline_at = "TRY_CAST(json_extract_string(c.value, '$.verified_at') AS TIMESTAMPTZ)"
     return f"""
     CREATE OR REPLACE TEMP TABLE a_exc AS
     WITH ctl AS (
-        SELECT e.id, max(TRY_CAST(json_extract_string(c.value, '$.verified_at') AS TIMESTAMPTZ))
-                 FILTER (WHERE TRY_CAST(json_extract_string(c.value, '$.verified_at') AS TIMESTAMPTZ) < {as_of})
-                 AS inline_verified,
+        SELECT e.id, max({inline_at}) FILTER (WHERE {inline_at} < {as_of}) AS inline_verified,
+               max({inline_at}) FILTER (WHERE {inline_at} < {last}) AS inline_verified_last,
                count(c.value) AS inline_count
         FROM exceptions e LEFT JOIN LATERAL (SELECT unnest(CAST(e.compensating_controls AS JSON[])) AS value) c ON TRUE
         GROUP BY e.id
     ),
     ref AS (
         SELECT e.id, max(cc.verified_at) FILTER (WHERE cc.verified_at < {as_of}) AS ref_verified,
+               max(cc.verified_at) FILTER (WHERE cc.verified_at < {last}) AS ref_verified_last,
                count(cc.id) AS ref_count
         FROM exceptions e LEFT JOIN compensating_controls cc ON list_contains(e.compensating_control_ids, cc.id)
         GROUP BY e.id
@@ -274,11 +301,13 @@ def _exceptions(as_of: str, max_days: str, max_duration: str) -> str:
         COALESCE(ctl.inline_count, 0) + COALESCE(ref.ref_count, 0) AS control_count,
         greatest(ctl.inline_verified, ref.ref_verified) AS control_verified_at,
         greatest(ctl.inline_verified, ref.ref_verified) >= {as_of} - to_days({max_days}) AS control_fresh,
-        -- sound: complete, time-boxed within the policy, and a mitigation backed by a verified control
+        -- sound: complete, time-boxed within the policy, and a mitigation backed by a fresh control
         (e.owner IS NOT NULL AND e.approver IS NOT NULL AND e.approved_at IS NOT NULL
          AND e.expires_at IS NOT NULL AND e.justification IS NOT NULL
          AND e.expires_at <= e.approved_at + to_days({max_duration})
-         AND (e.risk_response <> 'mitigate' OR greatest(ctl.inline_verified, ref.ref_verified) IS NOT NULL)) AS sound
+         AND (e.risk_response <> 'mitigate' OR COALESCE(
+              greatest(ctl.inline_verified_last, ref.ref_verified_last) >= {last} - to_days({max_days}), FALSE)))
+        AS sound
     FROM exceptions e LEFT JOIN ctl ON ctl.id = e.id LEFT JOIN ref ON ref.id = e.id"""
 
 
@@ -296,26 +325,188 @@ def _exception_scope() -> str:
             AND (list_contains(e.asset_ids, i.asset_id) OR list_has_any(e.asset_tags, i.tags)))"""
 
 
-def _verifications(as_of: str) -> str:
+def _package_links(con: duckdb.DuckDBPyConnection, as_of: datetime) -> None:
+    """Inferred links by package version: candidate pairs are selected in SQL; univers decides, for
+    each distinct (ecosystem, deployed version, fixed version), whether the version fixes it
+    (docs/verification.md); the accepted triples join back in SQL."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _pkg AS
+        SELECT d.id AS deployment_id, f.asset_id, f.vuln_id, f.id AS finding_id,
+            lower(regexp_extract(f.purl, '^pkg:([A-Za-z][A-Za-z0-9.+-]*)/', 1)) AS eco,
+            {_PACKAGE_VERSION} AS version, f.fixed_version AS fixed
+        FROM deployments d JOIN findings f ON f.asset_id = d.asset_id AND lower(f.package) = {_PACKAGE_NAME}
+        WHERE len(d.finding_ids) = 0 AND len(d.vuln_ids) = 0 AND d.patch_id IS NOT NULL AND {_PACKAGE}
+        AND COALESCE(d.completed_at, d.started_at) < $as_of
+        AND f.first_detected_at <= COALESCE(d.completed_at, d.started_at)
+        AND f.fixed_version IS NOT NULL AND f.purl IS NOT NULL""",
+        {"as_of": as_of},
+    )
+    triples = con.execute("SELECT DISTINCT eco, version, fixed FROM _pkg ORDER BY ALL").fetchall()
+    accepted = [t for t in triples if versions.fixes_in(*t)]
+    if accepted:
+        eco, version, fixed = (list(c) for c in zip(*accepted, strict=True))
+        con.execute(
+            "INSERT INTO a_dep_link SELECT p.deployment_id, p.asset_id, p.vuln_id, p.finding_id, 'package-version' "
+            "FROM _pkg p JOIN (SELECT unnest($e) AS eco, unnest($v) AS version, unnest($f) AS fixed) ok "
+            "USING (eco, version, fixed)",
+            {"e": eco, "v": version, "f": fixed},
+        )
+    con.execute("DROP TABLE _pkg")
+
+
+def _series(as_of: str) -> str:
+    """Scan series: one row per finding that scans reported (sightings before as_of), with the tool
+    that saw it, its scope keys and its first and last sighting."""
     return f"""
-    CREATE OR REPLACE TEMP TABLE a_ver AS
-    SELECT v.*, COALESCE(f.vuln_id, v.vuln_id) AS i_vuln
-    FROM verifications v LEFT JOIN findings f ON f.id = v.finding_id
-    WHERE v.observed_at < {as_of} AND COALESCE(f.vuln_id, v.vuln_id) IS NOT NULL"""
+    CREATE OR REPLACE TEMP TABLE a_series AS
+    SELECT g.finding_id, f.asset_id, f.vuln_id, f.scope_keys, g.tool, g.first_seen, g.last_seen, g.sightings
+    FROM (
+        SELECT x.finding_id, lower(min(s.tool)) AS tool, min(x.seen_at) AS first_seen, max(x.seen_at) AS last_seen,
+               count(*) AS sightings
+        FROM finding_sightings x JOIN scans s ON s.id = x.scan_id
+        WHERE x.seen_at < {as_of} GROUP BY x.finding_id
+    ) g JOIN findings f ON f.id = g.finding_id"""
+
+
+# A deployment's patch_id, read by the documented grammar (docs/verification.md): a KB number, a
+# package version `name=version` (an `:arch` suffix on the name is dropped), or an image digest/tag.
+_KB = "regexp_full_match(upper(d.patch_id), 'KB[0-9]{4,}')"
+_PACKAGE = "(strpos(d.patch_id, '=') > 1 AND NOT " + _KB + ")"
+_PACKAGE_NAME = "lower(regexp_replace(split_part(d.patch_id, '=', 1), ':[A-Za-z0-9_]+$', ''))"
+_PACKAGE_VERSION = "trim(substr(d.patch_id, strpos(d.patch_id, '=') + 1))"
+_IMAGE = (
+    "(regexp_matches(d.patch_id, '(^|@)sha256:[0-9a-f]{64}$') OR (a.type IN ('container_image', "
+    "'container_runtime', 'serverless') AND strpos(d.patch_id, '=') = 0 AND NOT " + _KB + "))"
+)
+
+
+def _inferred_links(as_of: str) -> str:
+    """Deployments that name no finding and no vulnerability, linked through their patch_id to the
+    findings on their asset, detected by the time of the deployment, that the patch fixes: a KB the
+    scanner lists in fix_refs; a package version at or above the finding's fixed version (univers,
+    per ecosystem: `_package_links`); an image replacement (every fixable finding of the image)."""
+    return f"""
+    CREATE OR REPLACE TEMP TABLE a_dep_link AS
+    WITH d AS (
+        SELECT d.*, COALESCE(d.completed_at, d.started_at) AS at, a.type AS asset_type FROM deployments d
+        JOIN assets a ON a.id = d.asset_id
+        WHERE len(d.finding_ids) = 0 AND len(d.vuln_ids) = 0 AND d.patch_id IS NOT NULL
+        AND COALESCE(d.completed_at, d.started_at) < {as_of}
+    ),
+    f AS (SELECT id, asset_id, vuln_id, package, fixed_version, purl, fix_refs, first_detected_at FROM findings)
+    SELECT d.id AS deployment_id, f.asset_id, f.vuln_id, f.id AS finding_id, 'kb-reference' AS rule
+    FROM d JOIN f ON f.asset_id = d.asset_id AND list_contains(f.fix_refs, upper(d.patch_id))
+    WHERE {_KB} AND f.first_detected_at <= d.at
+
+    UNION ALL
+    SELECT d.id, f.asset_id, f.vuln_id, f.id, 'image-replacement'
+    FROM d JOIN f ON f.asset_id = d.asset_id
+    WHERE {_IMAGE.replace("a.type", "d.asset_type")} AND NOT {_PACKAGE} AND f.first_detected_at <= d.at
+    AND f.fixed_version IS NOT NULL"""
 
 
 def _deployments(as_of: str) -> str:
+    """Deployments linked to the instances they target: named findings, named vulnerabilities,
+    and the inferred links (`link_rule` says which)."""
+    columns = "d.id, d.asset_id, {v} AS i_vuln, d.status, d.completed_at, d.started_at, d.change_ref, d.patch_id, "
+    columns += "d._source, d._rec, d._line, {rule} AS link_rule"
+    when = f"COALESCE(d.completed_at, d.started_at) < {as_of}"
     return f"""
     CREATE OR REPLACE TEMP TABLE a_dep AS
-    SELECT d.id, d.asset_id, f.vuln_id AS i_vuln, d.status, d.completed_at, d.started_at, d.change_ref,
-           d._source, d._rec, d._line
-    FROM (SELECT *, unnest(finding_ids) AS fid FROM deployments) d JOIN findings f ON f.id = d.fid
-    WHERE COALESCE(d.completed_at, d.started_at) < {as_of}
-    UNION
-    SELECT d.id, d.asset_id, d.vid AS i_vuln, d.status, d.completed_at, d.started_at, d.change_ref,
-           d._source, d._rec, d._line
-    FROM (SELECT *, unnest(vuln_ids) AS vid FROM deployments) d
-    WHERE COALESCE(d.completed_at, d.started_at) < {as_of}"""
+    SELECT DISTINCT * FROM (
+        SELECT {columns.format(v="f.vuln_id", rule="'named'")}
+        FROM (SELECT *, unnest(finding_ids) AS fid FROM deployments) d JOIN findings f ON f.id = d.fid WHERE {when}
+        UNION ALL
+        SELECT {columns.format(v="d.vid", rule="'named'")}
+        FROM (SELECT *, unnest(vuln_ids) AS vid FROM deployments) d WHERE {when}
+        UNION ALL
+        SELECT {columns.format(v="l.vuln_id", rule="l.rule")}
+        FROM deployments d JOIN (SELECT DISTINCT deployment_id, vuln_id, rule FROM a_dep_link) l
+            ON l.deployment_id = d.id
+    )"""
+
+
+def _scan_verifications(as_of: str) -> str:
+    """Verifications derived from rescans (docs/verification.md), each citing the scan it rests on:
+
+    - `rescan-absent` (not_vulnerable): the first scan after a finding's last sighting that covers it
+      no longer reports it — with or without a deployment;
+    - `rescan-after-deployment` (vulnerable / not_vulnerable): for every successful deployment
+      targeting an instance, the first later scan covering each of its series reports it or not;
+    - `rescan-not-covering` (inconclusive): a successful deployment followed by scans of the asset,
+      none of which covers the finding (unauthenticated, another tool, the component not examined).
+    """
+    first = (
+        "arg_min(struct_pack(scan_id := {0}.scan_id, present := {0}.present), "
+        "struct_pack(t := {0}.scan_at, i := {0}.scan_id))"
+    )
+    method = (
+        "CASE WHEN a.type = 'container_image' THEN 'image_rescan' WHEN s.authenticated THEN 'authenticated_rescan' "
+        "ELSE 'unauthenticated_rescan' END"
+    )
+    return f"""
+    CREATE OR REPLACE TEMP TABLE a_scan_ver AS
+    WITH
+    -- every scan of a series' asset from its first sighting on, once: does it cover the series, and
+    -- does it report it (a sighting of the series in that scan)?
+    sx AS (
+        SELECT x.finding_id, x.asset_id, x.vuln_id, x.last_seen, s.id AS scan_id, s.completed_at AS scan_at,
+            {covers("s", "x")} AS covering, w.finding_id IS NOT NULL AS present
+        FROM a_series x JOIN scans s ON s.asset_id = x.asset_id
+            AND s.completed_at >= x.first_seen AND s.completed_at < {as_of} AND s.status = 'completed'
+        LEFT JOIN finding_sightings w ON w.finding_id = x.finding_id AND w.scan_id = s.id
+    ),
+    gone AS (
+        SELECT finding_id, any_value(asset_id) AS asset_id, any_value(vuln_id) AS vuln_id,
+            {first.format("sx")}.scan_id AS scan_id
+        FROM sx WHERE covering AND scan_at > last_seen GROUP BY finding_id
+    ),
+    dt AS (
+        SELECT DISTINCT id AS deployment_id, asset_id, i_vuln, completed_at FROM a_dep
+        WHERE status = 'succeeded' AND completed_at IS NOT NULL AND completed_at < {as_of}
+    ),
+    answers AS (
+        SELECT dt.deployment_id, sx.finding_id, dt.asset_id, dt.i_vuln AS vuln_id,
+            {first.format("sx")} FILTER (WHERE sx.covering) AS covered,
+            {first.format("sx")} AS any_scan
+        FROM dt JOIN sx ON sx.asset_id = dt.asset_id AND sx.vuln_id = dt.i_vuln AND sx.scan_at > dt.completed_at
+        GROUP BY ALL
+    ),
+    rows AS (
+        SELECT 'rescan-absent' AS rule, finding_id, asset_id, vuln_id, scan_id, NULL::VARCHAR AS deployment_id,
+               FALSE AS present
+        FROM gone
+        UNION ALL
+        SELECT 'rescan-after-deployment', finding_id, asset_id, vuln_id, covered.scan_id, deployment_id,
+            covered.present
+        FROM answers WHERE covered IS NOT NULL
+        UNION ALL
+        SELECT 'rescan-not-covering', finding_id, asset_id, vuln_id, any_scan.scan_id, deployment_id, NULL
+        FROM answers WHERE covered IS NULL
+    )
+    SELECT r.rule || ':' || r.scan_id || ':' || COALESCE(r.deployment_id, r.finding_id) AS id,
+        r.asset_id, r.finding_id, r.vuln_id, r.deployment_id, {method} AS method,
+        CASE WHEN r.present IS NULL THEN 'inconclusive' WHEN r.present THEN 'vulnerable' ELSE 'not_vulnerable' END
+            AS result,
+        s.completed_at AS observed_at, r.scan_id AS evidence_ref,
+        -- the record the result rests on: the sighting in that scan when it reports the finding, else the scan
+        COALESCE(w._source, s._source) AS _source, COALESCE(w._rec, s._rec) AS _rec,
+        COALESCE(w._line, s._line) AS _line,
+        r.vuln_id AS i_vuln, TRUE AS derived, r.rule, r.scan_id
+    FROM rows r JOIN scans s ON s.id = r.scan_id LEFT JOIN assets a ON a.id = r.asset_id
+    LEFT JOIN finding_sightings w ON r.present AND w.finding_id = r.finding_id AND w.scan_id = r.scan_id"""
+
+
+def _verifications(as_of: str) -> str:
+    """Every verification before as_of: the records of the bundle and those derived from rescans."""
+    return f"""
+    CREATE OR REPLACE TEMP TABLE a_ver AS
+    SELECT v.*, COALESCE(f.vuln_id, v.vuln_id) AS i_vuln, FALSE AS derived, NULL::VARCHAR AS rule,
+        NULL::VARCHAR AS scan_id
+    FROM verifications v LEFT JOIN findings f ON f.id = v.finding_id
+    WHERE v.observed_at < {as_of} AND COALESCE(f.vuln_id, v.vuln_id) IS NOT NULL
+    UNION ALL BY NAME
+    SELECT * FROM a_scan_ver"""
 
 
 def _rollbacks(as_of: str) -> str:
@@ -332,65 +523,97 @@ def _rollbacks(as_of: str) -> str:
     WHERE r.type = 'rollback' AND r.occurred_at < {as_of}"""
 
 
+# The verification a ledger state rests on, as cited in ledger.csv and the report; at one instant a
+# vulnerable result orders before a clean one (conflicting evidence never reads as fixed).
+_EVIDENCE = (
+    "struct_pack(id := a.id, result := a.result, at := a.observed_at, derived := a.derived, rule := a.rule, "
+    "scan_id := a.scan_id, src := a._source, rec := a._rec, line := a._line)"
+)
+# Order among results at one instant: vulnerable first; then verification records, the rescan that
+# answers a deployment, other rescans; then the id.
+_EVIDENCE_ORDER = (
+    "struct_pack(at := {0}.observed_at, r := CASE {0}.result WHEN 'vulnerable' THEN 0 ELSE 1 END, "
+    "k := CASE WHEN NOT {0}.derived THEN 0 WHEN {0}.rule = 'rescan-after-deployment' THEN 1 ELSE 2 END, i := {0}.id)"
+)
+
+
 def _deployment_checks(as_of: str, urgent: str, default: str, skew: str) -> str:
-    """Per successful deployment and target: its verification window and the first verification
-    after it (clock skew tolerated). VER-01, VER-02, E3 and E4 read this instead of each matching
-    deployments to verifications again. "Verified in the window" is "the first verification after
-    the deployment falls in the window", by the target (asset, vulnerability) or by deployment_id."""
+    """Per successful deployment and target: its verification window and the first conclusive
+    verification after it (clock skew tolerated for verification records; derived rescans are always
+    after the deployment). VER-01, VER-02, E3 and E4 read this instead of each matching deployments
+    to verifications again. "Verified in the window" is "the first conclusive verification after the
+    deployment falls in the window", by the target (asset, vulnerability) or by deployment_id. At one
+    instant a vulnerable result comes before a clean one: when evidence disagrees, it is not fixed."""
+    order = _EVIDENCE_ORDER.format("v")
+    first = (
+        "struct_pack(result := v.result, vid := v.id, at := v.observed_at, derived := v.derived, rule := v.rule, "
+        "scan_id := v.scan_id, src := v._source, rec := v._rec, line := v._line)"
+    )
     return f"""
     CREATE OR REPLACE TEMP TABLE a_dep_check AS
     WITH t AS (
-        SELECT d.id, d.asset_id, d.completed_at, d.i_vuln AS vuln_id, COALESCE(i.urgent, FALSE) AS urgent,
+        SELECT d.id, d.asset_id, d.completed_at, d.i_vuln AS vuln_id, d.link_rule, COALESCE(i.urgent, FALSE) AS urgent,
             d.completed_at + to_days(CASE WHEN i.urgent THEN {urgent} ELSE {default} END) AS window_end
         FROM a_dep d LEFT JOIN a_instances i ON i.asset_id = d.asset_id AND i.vuln_id = d.i_vuln
         WHERE d.status = 'succeeded' AND d.completed_at IS NOT NULL AND d.completed_at < {as_of}
     ),
     by_target AS (
         SELECT t.id, t.vuln_id,
-            arg_min(struct_pack(result := v.result, vid := v.id, at := v.observed_at), v.observed_at) AS first
+            arg_min({first}, {order}) FILTER (WHERE v.result <> 'inconclusive') AS first,
+            arg_min({first}, {order}) FILTER (WHERE v.result = 'inconclusive') AS inconclusive
         FROM t JOIN a_ver v ON v.asset_id = t.asset_id AND v.i_vuln = t.vuln_id
         WHERE v.observed_at >= t.completed_at - to_minutes({skew})
         GROUP BY t.id, t.vuln_id
     ),
     by_deployment AS (
         SELECT d.id, min(v.observed_at) AS first_at
-        FROM deployments d JOIN verifications v ON v.deployment_id = d.id
-        WHERE v.observed_at >= d.completed_at - to_minutes({skew}) AND v.observed_at < {as_of}
+        FROM deployments d JOIN a_ver v ON v.deployment_id = d.id
+        WHERE v.observed_at >= d.completed_at - to_minutes({skew}) AND v.result <> 'inconclusive'
         GROUP BY d.id
     )
-    SELECT t.*, b.first, b.first.at AS first_at,
+    SELECT t.*, b.first, b.first.at AS first_at, b.inconclusive,
         COALESCE(b.first.at <= t.window_end, FALSE) OR COALESCE(x.first_at <= t.window_end, FALSE) AS verified
     FROM t LEFT JOIN by_target b ON b.id = t.id AND b.vuln_id = t.vuln_id
     LEFT JOIN by_deployment x ON x.id = t.id"""
 
 
 def _ledger(as_of: str, period_start: str, skew: str) -> str:
+    evidence, order = _EVIDENCE, _EVIDENCE_ORDER.format("a")
+    has_scans = "EXISTS (SELECT 1 FROM scans)"
     return f"""
     CREATE OR REPLACE TEMP TABLE a_ledger AS
     WITH d AS (
-        SELECT asset_id, i_vuln AS vuln_id, count(*) AS deployments,
+        SELECT asset_id, i_vuln AS vuln_id, count(DISTINCT id) AS deployments,
             max(completed_at) FILTER (WHERE status = 'succeeded') AS last_success_at,
-            bool_or(change_ref IS NOT NULL) AS has_change_ref
+            bool_or(change_ref IS NOT NULL) AS has_change_ref,
+            list(DISTINCT link_rule ORDER BY link_rule) AS link_rules
         FROM a_dep GROUP BY asset_id, i_vuln
     ),
     rb AS (SELECT asset_id, i_vuln AS vuln_id, max(occurred_at) AS rollback_at FROM a_rollback GROUP BY ALL),
     -- verification times per instance, as filtered aggregates (no per-instance lists): phase 1 finds
     -- the last vulnerable result, phase 2 the first clean result after it, after the rollback, and the
     -- first result at or after the last successful deployment (clock skew tolerated)
+    -- a scan that reports the finding is vulnerable evidence at that time: the last sighting of
+    -- every series counts with the vulnerable verifications
     v1 AS (
-        SELECT asset_id, i_vuln AS vuln_id, max(observed_at) FILTER (WHERE result = 'vulnerable') AS last_vulnerable_at
-        FROM a_ver GROUP BY asset_id, i_vuln
+        SELECT asset_id, vuln_id, max(seen) AS last_vulnerable_at FROM (
+            SELECT asset_id, i_vuln AS vuln_id, observed_at AS seen FROM a_ver WHERE result = 'vulnerable'
+            UNION ALL SELECT asset_id, vuln_id, last_seen FROM a_series
+        ) GROUP BY ALL
     ),
     v AS (
         SELECT a.asset_id, a.i_vuln AS vuln_id, any_value(v1.last_vulnerable_at) AS last_vulnerable_at,
             min(a.observed_at) FILTER (WHERE a.result = 'not_vulnerable'
                 AND (v1.last_vulnerable_at IS NULL OR a.observed_at > v1.last_vulnerable_at)) AS fix_at,
+            arg_min({evidence}, {order}) FILTER (WHERE a.result = 'not_vulnerable'
+                AND (v1.last_vulnerable_at IS NULL OR a.observed_at > v1.last_vulnerable_at)) AS fix_evidence,
             min(a.observed_at) FILTER (WHERE a.result = 'not_vulnerable') AS first_clean_at,
             min(a.observed_at) FILTER (WHERE a.result = 'not_vulnerable' AND a.observed_at > rb.rollback_at)
                 AS clean_after_rollback_at,
-            arg_min(a.result, a.observed_at) FILTER (WHERE a.observed_at >= d.last_success_at - to_minutes({skew}))
-                AS first_result_after_success
-        FROM a_ver a JOIN v1 ON v1.asset_id = a.asset_id AND v1.vuln_id = a.i_vuln
+            arg_min({evidence}, {order}) FILTER (WHERE a.result <> 'inconclusive'
+                AND a.observed_at >= d.last_success_at - to_minutes({skew})) AS after_success,
+            bool_or(a.derived) AS rescanned
+        FROM a_ver a LEFT JOIN v1 ON v1.asset_id = a.asset_id AND v1.vuln_id = a.i_vuln
         LEFT JOIN d ON d.asset_id = a.asset_id AND d.vuln_id = a.i_vuln
         LEFT JOIN rb ON rb.asset_id = a.asset_id AND rb.vuln_id = a.i_vuln
         GROUP BY a.asset_id, a.i_vuln
@@ -407,6 +630,7 @@ def _ledger(as_of: str, period_start: str, skew: str) -> str:
         SELECT asset_id, max(completed_at) AS last_scan_at FROM scans
         WHERE status = 'completed' AND completed_at < {as_of} GROUP BY asset_id
     ),
+    sr AS (SELECT DISTINCT asset_id, vuln_id FROM a_series),
     -- exceptions accepting an instance as a whole (no control restriction), in force at as_of
     exc_now AS (
         SELECT s.asset_id, s.vuln_id, min(e.id) AS exception_id FROM a_exc_scope s JOIN a_exc e ON e.id = s.exception_id
@@ -423,13 +647,15 @@ def _ledger(as_of: str, period_start: str, skew: str) -> str:
     base AS (
         -- the ledger carries what its readers need (not the compliance scopes and scanner lists)
         SELECT i.* EXCLUDE (compliance_scopes, scanners), d.deployments, d.last_success_at,
-            d.has_change_ref, rb.rollback_at,
+            d.has_change_ref, d.link_rules, rb.rollback_at,
             COALESCE(d.deployments, 0) > 0 OR chg.asset_id IS NOT NULL AS has_change,
             due.due_at, due.sla_rule,
             -- fix_at: the first clean verification after the last vulnerable one (when the fix took effect)
-            v.fix_at, v.first_clean_at, v.clean_after_rollback_at, v.first_result_after_success,
+            v.fix_at, v.fix_evidence, v.first_clean_at, v.clean_after_rollback_at,
+            v.after_success, v.after_success.result AS first_result_after_success,
             v.vuln_id IS NOT NULL AS verified_ever,
             COALESCE(sc.last_scan_at >= COALESCE(d.last_success_at, sc.last_scan_at), FALSE) AS scanned_after,
+            sr.vuln_id IS NOT NULL AS in_series,
             exc_now.exception_id AS excepted_by,
             exc_due.exception_id AS excepted_at_due_by
         FROM a_instances i
@@ -439,6 +665,7 @@ def _ledger(as_of: str, period_start: str, skew: str) -> str:
         LEFT JOIN chg ON chg.asset_id = i.asset_id AND chg.vuln_id = i.vuln_id
         LEFT JOIN a_due due ON due.asset_id = i.asset_id AND due.vuln_id = i.vuln_id
         LEFT JOIN sc ON sc.asset_id = i.asset_id
+        LEFT JOIN sr ON sr.asset_id = i.asset_id AND sr.vuln_id = i.vuln_id
         LEFT JOIN exc_now ON exc_now.asset_id = i.asset_id AND exc_now.vuln_id = i.vuln_id
         LEFT JOIN exc_due ON exc_due.asset_id = i.asset_id AND exc_due.vuln_id = i.vuln_id
     ),
@@ -464,8 +691,10 @@ def _ledger(as_of: str, period_start: str, skew: str) -> str:
                 WHEN excepted_by IS NOT NULL THEN 'excepted'
                 WHEN last_success_at IS NOT NULL AND first_result_after_success = 'vulnerable'
                     THEN 'deployed_still_vulnerable'
-                WHEN last_success_at IS NOT NULL AND first_result_after_success IS NULL AND NOT scanned_after
-                    THEN 'not_in_scan_scope'
+                -- deployed, no conclusive result since: outside scan coverage when the bundle has scans
+                -- but none after the deployment (or, for scan series, none covering the finding)
+                WHEN last_success_at IS NOT NULL AND first_result_after_success IS NULL AND {has_scans}
+                    AND (NOT scanned_after OR in_series) THEN 'not_in_scan_scope'
                 WHEN last_success_at IS NOT NULL AND first_result_after_success IS NULL THEN 'deployed_unverified'
                 ELSE 'open'
             END AS state

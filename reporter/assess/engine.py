@@ -19,7 +19,7 @@ from reporter.assess.headline import build_headline
 from reporter.bundle.interface import LoadedBundle
 from reporter.catalog.library import Library
 from reporter.catalog.status import framework_status
-from reporter.checks.base import GAPS_DDL, CheckContext, CheckOutcome
+from reporter.checks.base import GAPS_DDL, CheckContext, CheckOutcome, bundle_conditions
 from reporter.checks.registry import get_check
 from reporter.metrics import compute_metrics
 from reporter.models.catalog import Control
@@ -81,7 +81,7 @@ def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> As
         metrics=metrics,
         ledger=_ledger_counts(con),
         exceptions=_exceptions(con, as_of),
-        frameworks=framework_status(library, statuses),
+        frameworks=framework_status(library, statuses, conditions=bundle_conditions(context)),
         limitations=_limitations(controls, metrics),
     )
 
@@ -122,8 +122,15 @@ def evaluate_control(context: CheckContext, control: Control) -> ControlResult:
 
 
 def _kinds_present(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
-    rows = con.execute("SELECT DISTINCT unnest(kinds) FROM sources").fetchall()
-    return frozenset(str(r[0]) for r in rows)
+    """Kinds with at least one record (an empty file is not evidence). Verifications are also
+    present when they can be derived: findings that name their scans (scan series) are verified or
+    contradicted by rescans (docs/verification.md)."""
+    rows = con.execute("SELECT DISTINCT unnest(kinds) FROM sources WHERE records > 0").fetchall()
+    kinds = {str(r[0]) for r in rows}
+    derivable = con.execute("SELECT EXISTS (SELECT 1 FROM finding_sightings)").fetchone()
+    if derivable and derivable[0]:
+        kinds.add("verifications")
+    return frozenset(kinds)
 
 
 def _bundle_info(loaded: LoadedBundle, manifest: Manifest, con: duckdb.DuckDBPyConnection) -> BundleInfo:

@@ -42,10 +42,16 @@ def build_headline(ctx: CheckContext, controls: list[ControlResult], metrics: li
         f"AND completed_at < {as_of}"
     )
     targeted = scalar(ctx, f"SELECT count(*) FROM ({targeted_sql})", params)
-    removed = scalar(
+    fixed_sql = (
+        f"SELECT l.* FROM ({targeted_sql}) t JOIN a_ledger l ON l.asset_id = t.asset_id AND l.vuln_id = t.i_vuln "
+        "WHERE l.is_fixed"
+    )
+    removed = scalar(ctx, f"SELECT count(*) FROM ({fixed_sql})", params)
+    by_rescan = scalar(ctx, f"SELECT count(*) FROM ({fixed_sql}) WHERE fix_evidence.derived", params)
+    inferred = scalar(
         ctx,
         f"SELECT count(*) FROM ({targeted_sql}) t JOIN a_ledger l ON l.asset_id = t.asset_id AND l.vuln_id = t.i_vuln "
-        "WHERE l.is_fixed",
+        "WHERE NOT list_contains(l.link_rules, 'named')",
         params,
     )
     return Headline(
@@ -54,6 +60,9 @@ def build_headline(ctx: CheckContext, controls: list[ControlResult], metrics: li
         activity=_metric(metrics, "E1") or pct(succeeded, attempted),
         targeted_instances=targeted,
         verified_removed=_metric(metrics, "E2") or pct(removed, targeted),
+        verified_by_rescan=by_rescan,
+        verified_by_record=removed - by_rescan,
+        targeted_by_inference=inferred,
         still_vulnerable=_control_measure(controls, "VER-02", gaps=True),
         unverified=_control_measure(controls, "VER-01", gaps=True),
         sla_met=_control_measure(controls, "PRI-01"),

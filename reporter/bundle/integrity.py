@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reporter.bundle.collect import Collector
 from reporter.models.issues import Issue, IssueSeverity
 from reporter.models.kinds import KINDS
 from reporter.models.manifest import Manifest
@@ -48,6 +49,7 @@ REFS: tuple[Ref, ...] = (
     Ref("rollout_events", "finding_ids", ("findings",), "ref.unknown-finding", many=True),
     Ref("exceptions", "finding_ids", ("findings",), "ref.unknown-finding", many=True),
     Ref("verifications", "deployment_id", ("deployments",), "ref.unknown-deployment"),
+    Ref("findings", "scan_id", ("scans",), "ref.unknown-scan"),
     Ref("rollout_events", "deployment_ids", ("deployments",), "ref.unknown-deployment", many=True),
     Ref("agents", "identity_ids", ("identities",), "ref.unknown-identity", many=True),
     Ref("secret_exposures", "identity_id", ("identities",), "ref.unknown-identity"),
@@ -66,53 +68,12 @@ REFS: tuple[Ref, ...] = (
 _FUTURE_FIELDS = frozenset({"expires_at"})
 
 
-class _Collector:
-    """Turns query rows into capped issues: the first N of each (code, file, field)."""
-
-    def __init__(self, store: EvidenceStore, cap: int) -> None:
-        self.store, self.cap = store, cap
-        self.issues: list[Issue] = []
-
-    def run(self, sql: str, params: Params, code: str, severity: IssueSeverity, field: str, message: str) -> None:
-        """`sql` selects (_source, _rec, _line, detail); `message` formats {detail}."""
-        wrapped = (
-            f"SELECT _source, _rec, _line, detail, count(*) OVER (PARTITION BY _source) AS total "
-            f"FROM ({sql}) QUALIFY row_number() OVER (PARTITION BY _source ORDER BY _rec) <= {int(self.cap)} "
-            f"ORDER BY _source, _rec"
-        )
-        summarised: set[str] = set()
-        for source, rec, line, detail, total in self.store.con.execute(wrapped, params.values).fetchall():
-            self.issues.append(
-                Issue(
-                    code=code,
-                    severity=severity,
-                    file=source,
-                    record=rec,
-                    line=line,
-                    field=field or None,
-                    message=message.format(detail=detail),
-                )
-            )
-            if total > self.cap and source not in summarised:
-                summarised.add(source)
-                self.issues.append(
-                    Issue(
-                        code=code,
-                        severity=severity,
-                        file=source,
-                        field=field or None,
-                        more=total - self.cap,
-                        message=f"{total - self.cap} more records with this problem (first {self.cap} listed)",
-                    )
-                )
-
-
 def check_integrity(
     store: EvidenceStore, manifest: Manifest, policy: Policy, cap: int, control_ids: frozenset[str] = frozenset()
 ) -> list[Issue]:
     """Every cross-file rule; returns issues in a deterministic order. With the control library's
     ids, exceptions that name controls are checked against them too."""
-    out = _Collector(store, cap)
+    out = Collector(store, cap)
     if control_ids:
         _control_ids(out, control_ids)
     _duplicate_ids(out)
@@ -127,7 +88,7 @@ def check_integrity(
     return sorted(out.issues, key=Issue.sort_key)
 
 
-def _control_ids(out: _Collector, control_ids: frozenset[str]) -> None:
+def _control_ids(out: Collector, control_ids: frozenset[str]) -> None:
     params = Params()
     known = params.add(sorted(control_ids))
     sql = (
@@ -144,16 +105,19 @@ def _control_ids(out: _Collector, control_ids: frozenset[str]) -> None:
     )
 
 
-def _untargeted(out: _Collector) -> None:
+def _untargeted(out: Collector) -> None:
     # Not invalid, but such records cannot be linked to the exposure they claim to address.
-    sql = "SELECT _source, _rec, _line, id AS detail FROM deployments WHERE len(finding_ids) = 0 AND len(vuln_ids) = 0"
+    sql = (
+        "SELECT _source, _rec, _line, id AS detail FROM deployments "
+        "WHERE len(finding_ids) = 0 AND len(vuln_ids) = 0 AND patch_id IS NULL"
+    )
     out.run(
         sql,
         Params(),
         "ref.no-target",
         WARNING,
         "finding_ids",
-        "deployment {detail} names no finding or vulnerability; it cannot be matched to verifications",
+        "deployment {detail} names no finding, vulnerability or patch; it cannot be matched to what it fixes",
     )
     sql = (
         "SELECT _source, _rec, _line, id AS detail FROM verifications "
@@ -169,7 +133,7 @@ def _untargeted(out: _Collector) -> None:
     )
 
 
-def _duplicate_ids(out: _Collector) -> None:
+def _duplicate_ids(out: Collector) -> None:
     for kind in KINDS:
         # Aggregate first: only ids that really repeat get the (costlier) positional work.
         table = ident(kind)
@@ -191,15 +155,17 @@ def _duplicate_ids(out: _Collector) -> None:
         )
 
 
-def _reference(out: _Collector, ref: Ref) -> None:
+def _reference(out: Collector, ref: Ref) -> None:
     targets = " UNION ALL ".join(f"SELECT id FROM {ident(t)}" for t in ref.targets)
+    if "assets" in ref.targets:  # an ambiguous asset key is reported once, as ref.ambiguous-asset
+        targets += " UNION ALL SELECT key FROM asset_key_map WHERE asset_id IS NULL"
     column = ident(ref.field)
     if ref.many:
         source = f"SELECT _source, _rec, _line, unnest({column}) AS ref FROM {ident(ref.kind)}"
     else:
         source = f"SELECT _source, _rec, _line, {column} AS ref FROM {ident(ref.kind)} WHERE {column} IS NOT NULL"
     sql = f"SELECT _source, _rec, _line, ref AS detail FROM ({source}) WHERE ref NOT IN ({targets})"
-    what = " or ".join(t.rstrip("s").replace("_", " ") for t in ref.targets)
+    what = " or ".join((t[:-3] + "y" if t.endswith("ies") else t[:-1]).replace("_", " ") for t in ref.targets)
     out.run(
         sql,
         Params(),
@@ -215,7 +181,7 @@ def _reference(out: _Collector, ref: Ref) -> None:
 _FIRST_FINDINGS = "(SELECT * FROM findings QUALIFY row_number() OVER (PARTITION BY id ORDER BY _source, _rec) = 1)"
 
 
-def _asset_consistency(out: _Collector) -> None:
+def _asset_consistency(out: Collector) -> None:
     duplicated = out.store.con.execute(
         "SELECT count(*) FROM (SELECT id FROM findings GROUP BY id HAVING count(*) > 1)"
     ).fetchone()
@@ -231,9 +197,15 @@ def _asset_consistency(out: _Collector) -> None:
         "WHERE d.asset_id <> f.asset_id"
     )
     out.run(sql, Params(), "ref.asset-mismatch", ERROR, "finding_ids", "finding {detail}")
+    sql = (
+        "SELECT x._source, x._rec, x._line, x.finding_id || ' is on ' || x.asset_id || ', but its scan ' || s.id "
+        "|| ' is of ' || s.asset_id AS detail FROM finding_sightings x JOIN scans s ON s.id = x.scan_id "
+        "WHERE x.asset_id <> s.asset_id"
+    )
+    out.run(sql, Params(), "ref.asset-mismatch", ERROR, "scan_id", "finding {detail}")
 
 
-def _after_collection(out: _Collector, manifest: Manifest) -> None:
+def _after_collection(out: Collector, manifest: Manifest) -> None:
     params = Params()
     period_end = params.add(manifest.period.end_at)
     for kind, spec in KINDS.items():
@@ -276,7 +248,7 @@ _ORDER_RULES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _time_order(out: _Collector) -> None:
+def _time_order(out: Collector) -> None:
     for kind, later, earlier in _ORDER_RULES:
         sql = (
             f"SELECT _source, _rec, _line, strftime({ident(later)}, '%Y-%m-%dT%H:%M:%SZ') || ' < ' || "
@@ -293,7 +265,7 @@ def _time_order(out: _Collector) -> None:
         )
 
 
-def _verification_before_deployment(out: _Collector, skew_minutes: int) -> None:
+def _verification_before_deployment(out: Collector, skew_minutes: int) -> None:
     params = Params()
     sql = (
         "SELECT v._source, v._rec, v._line, v.deployment_id || ' completed ' || "
@@ -313,7 +285,7 @@ def _verification_before_deployment(out: _Collector, skew_minutes: int) -> None:
     )
 
 
-def _exception_scope(out: _Collector) -> None:
+def _exception_scope(out: Collector) -> None:
     # An exception matches: a listed finding; a finding whose vuln is listed (on the listed assets
     # or tags when given); a listed identity; or, with no finding criteria, a listed asset or tag.
     sql = """

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reporter.bundle.limits import MIB, Limits
+from reporter.bundle.safetext import decode_reason, encoding_error, foreign_encoding
 from reporter.errors import EvidenceError, Location
 
 
@@ -34,6 +35,8 @@ def prescan(path: Path, rel: str, limits: Limits, *, text: bool) -> FileFacts:
     with path.open("rb") as handle:
         while chunk := handle.read(chunk_size):
             digest.update(chunk)
+            if text and size == 0 and foreign_encoding(chunk):
+                raise encoding_error(rel, 1, 0, head=chunk[:4])
             if text:
                 _check_chunk(chunk, rel, lines, since_newline, limits, decoder, size)
                 first = chunk.find(b"\n")
@@ -48,10 +51,9 @@ def prescan(path: Path, rel: str, limits: Limits, *, text: bool) -> FileFacts:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            raise EvidenceError(
-                "not valid UTF-8 (truncated multi-byte character at the end)",
-                Location(file=rel, line=lines + 1),
-                code="file.bad-encoding",
+            pending = len(decoder.getstate()[0])
+            raise encoding_error(
+                rel, lines + 1, size - pending, "a multi-byte character is cut off at the end of the file"
             ) from None
     return FileFacts(sha256=digest.hexdigest(), size=size, lines=lines)
 
@@ -76,22 +78,20 @@ def _check_chunk(
     first = chunk.find(b"\n")
     run = since_newline + (first if first >= 0 else len(chunk))
     _check_line_length(run, rel, lines_before + 1, limits)
+    pending = len(decoder.getstate()[0])  # bytes of a character begun in the previous chunk
     try:
         decoder.decode(chunk)
     except UnicodeDecodeError as exc:
-        line = lines_before + chunk.count(b"\n", 0, max(exc.start, 0)) + 1
-        raise EvidenceError(
-            f"not valid UTF-8 (byte {offset + exc.start})",
-            Location(file=rel, line=line),
-            code="file.bad-encoding",
-        ) from None
+        start = max(exc.start - pending, 0)
+        line = lines_before + chunk.count(b"\n", 0, start) + 1
+        raise encoding_error(rel, line, offset + exc.start - pending, decode_reason(exc)) from None
 
 
 def _check_line_length(run: int, rel: str, line: int, limits: Limits) -> None:
     if run > limits.max_line_bytes:
         raise EvidenceError(
             f"line longer than {limits.max_line_bytes} bytes; refusing it (pretty-print JSON, "
-            "or use JSON Lines, or raise --max-line-bytes)",
+            "or use JSON Lines, or raise --max-line-mib)",
             Location(file=rel, line=line),
             code="file.line-too-long",
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from reporter.bundle.interface import FileSummary, LoadedBundle, ValidationReport
-from reporter.errors import BundleError
+from reporter.errors import BundleError, ReporterError
 from reporter.models.issues import Issue, IssueSeverity
 from reporter.store.csvlines import with_csv_lines
 
@@ -48,10 +48,10 @@ def build_report(display: str, loaded: LoadedBundle | None, extra: list[Issue] |
     )
 
 
-def unsafe_report(display: str, error: BundleError) -> ValidationReport:
-    """The report for a bundle that could not even be opened safely."""
+def issue_of(error: ReporterError) -> Issue:
+    """An error raised while reading evidence, as the issue that reports it (at its location)."""
     loc = error.location
-    issue = Issue(
+    return Issue(
         code=error.code,
         severity=IssueSeverity.ERROR,
         message=error.message,
@@ -60,4 +60,8 @@ def unsafe_report(display: str, error: BundleError) -> ValidationReport:
         record=loc.record,
         field=loc.field,
     )
-    return build_report(display, None, [issue])
+
+
+def unsafe_report(display: str, error: BundleError) -> ValidationReport:
+    """The report for a bundle that could not even be opened safely."""
+    return build_report(display, None, [issue_of(error)])

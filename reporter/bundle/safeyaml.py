@@ -1,5 +1,7 @@
 """Safe YAML loading for untrusted documents: no tags beyond the safe set, bounded aliases and
-nesting (billion laughs), and a map from field paths to line numbers for precise messages."""
+nesting (billion laughs), no duplicate keys, values that cannot be built (a 5000-digit integer)
+refused at their line, timestamps kept as text for the models to judge (February 30, year 0 and
++99:00 would otherwise fail inside the parser), and a map from field paths to line numbers."""
 
 from __future__ import annotations
 
@@ -12,11 +14,34 @@ from reporter.bundle.limits import Limits
 from reporter.errors import EvidenceError, Location
 
 try:  # the C parser is much faster; both are safe loaders
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _SafeLoader
 except ImportError:  # pragma: no cover - depends on the platform build of PyYAML
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 Path_ = tuple[str | int, ...]
+MERGE_KEY = "<<"
+
+
+class _Loader(_SafeLoader):
+    """The safe loader, with every construction error turned into a marked YAML error."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """Build one node; ValueError/OverflowError (e.g. an integer of 5000 digits) name its line."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read this value ({str(exc).split(';')[0][:120]})", node.start_mark
+            ) from None
+
+
+def _timestamp_as_text(loader: _Loader, node: yaml.Node) -> str:
+    # The models parse and range-check timestamps, with the field's name in the message.
+    assert isinstance(node, yaml.ScalarNode)
+    return str(loader.construct_scalar(node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
 @dataclass(frozen=True)
@@ -98,6 +123,38 @@ def _index_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int], seen: se
             _index_lines(item, (*path, i), lines, seen)
 
 
+def _check_duplicate_keys(node: yaml.Node, path: Path_, file: str, seen: set[int]) -> None:
+    """A key given twice in one mapping is refused: YAML keeps the last value, silently."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        keys: dict[str, int] = {}
+        for key, value in node.value:
+            name = str(key.value) if isinstance(key, yaml.ScalarNode) else None
+            child = (*path, name) if name is not None else path
+            if name is not None and name != MERGE_KEY:
+                if name in keys:
+                    raise EvidenceError(
+                        f"key '{name[:80]}' appears twice in this mapping (first on line {keys[name]}); "
+                        "remove one of them",
+                        Location(file=file, line=key.start_mark.line + 1, field=_field(child)),
+                        code="file.duplicate-key",
+                    )
+                keys[name] = key.start_mark.line + 1
+            _check_duplicate_keys(value, child, file, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _check_duplicate_keys(item, (*path, i), file, seen)
+
+
+def _field(path: Path_) -> str | None:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part[:80]}" if out else part[:80])
+    return out or None
+
+
 def _check_expansion(node: yaml.Node, file: str, limits: Limits) -> None:
     # A few aliases can still nest into an exponential document. Written out without aliases,
     # every node costs at least a byte, so expansion beyond the file size (plus slack) is a bomb.
@@ -136,6 +193,7 @@ def load_yaml(raw: bytes, file: str, limits: Limits) -> YamlDocument:
             node = loader.get_single_node()
             if node is not None:
                 _check_expansion(node, file, limits)
+                _check_duplicate_keys(node, (), file, set())
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()

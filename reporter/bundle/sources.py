@@ -19,8 +19,9 @@ from reporter.bundle.interface import LoadedBundle, Progress, SourceSummary
 from reporter.bundle.limits import Limits
 from reporter.bundle.opener import MANIFEST_NAME
 from reporter.bundle.prescan import FileFacts, prescan
+from reporter.bundle.report import issue_of
 from reporter.bundle.safeyaml import YamlDocument, load_yaml
-from reporter.errors import EvidenceError, Location, ReporterError
+from reporter.errors import EvidenceError, Location
 from reporter.importers.interface import ImportContext, ImportedRecord
 from reporter.models.issues import Issue, IssueSeverity
 from reporter.models.kinds import KINDS
@@ -35,11 +36,6 @@ RECORDS_JSONL = "records-jsonl"
 
 def _issue(code: str, message: str, severity: IssueSeverity = IssueSeverity.ERROR, **where: Any) -> Issue:
     return Issue(code=code, severity=severity, message=message, **where)
-
-
-def _from_error(error: ReporterError) -> Issue:
-    loc = error.location
-    return _issue(error.code, error.message, file=loc.file, line=loc.line, record=loc.record, field=loc.field)
 
 
 def read_sources(loaded: LoadedBundle, limits: Limits, progress: Progress | None) -> None:
@@ -85,8 +81,10 @@ def _read_document(loaded: LoadedBundle, rel: str, limits: Limits) -> tuple[byte
         raw = path.read_bytes()
         return raw, load_yaml(raw, rel, limits)
     except EvidenceError as error:
-        loaded.issues.append(_from_error(error))
-        return None
+        loaded.issues.append(issue_of(error))
+    except OSError as exc:  # removed or made unreadable while the bundle was being read
+        loaded.issues.append(_issue("file.unreadable", f"cannot read: {exc.strerror or exc}", file=rel))
+    return None
 
 
 def _read_manifest(loaded: LoadedBundle, limits: Limits) -> Manifest | None:
@@ -167,11 +165,34 @@ def _read_policy(loaded: LoadedBundle, manifest: Manifest, limits: Limits) -> Po
     read = _read_document(loaded, rel, limits)
     if read is None:
         return default_policy()
-    document = read[1]
+    raw, document = read
+    # The policy decides deadlines as much as the evidence does: its hash is checked like a source's.
+    actual = hashlib.sha256(raw).hexdigest()
+    if manifest.policy_sha256 is None:
+        message = "bundle.yaml gives no policy_sha256 for the policy file; its integrity cannot be checked"
+        loaded.issues.append(_issue("policy.no-hash", message, IssueSeverity.WARNING, file=rel))
+    elif manifest.policy_sha256 != actual:
+        message = (
+            f"sha256 is {actual}, bundle.yaml says {manifest.policy_sha256}: the policy changed after the "
+            "manifest was written"
+        )
+        loaded.issues.append(_issue("policy.hash-mismatch", message, file=rel))
     try:
-        return resolve_policy(PolicyFile.model_validate(document.data or {}))
+        policy_file = PolicyFile.model_validate(document.data or {})
     except ValidationError as exc:
         loaded.issues.extend(pydantic_issues(exc, rel, None, document.line_of, prefix="policy"))
+        return default_policy()
+    from reporter.models.plausible import implausible_fields  # noqa: PLC0415
+    from reporter.store.messages import field_path  # noqa: PLC0415
+
+    odd = list(implausible_fields(policy_file))
+    for path, problem in odd:
+        line, name = document.line_of(path), field_path(path)
+        loaded.issues.append(_issue("policy.invalid", f"implausible date: {problem}", file=rel, line=line, field=name))
+    if odd:
+        return default_policy()
+    try:
+        return resolve_policy(policy_file)
     except ValueError as exc:
         loaded.issues.append(_issue("policy.invalid", str(exc), file=rel))
     return default_policy()
@@ -211,7 +232,7 @@ _OVERLAPPED = frozenset({"csv", "jsonl", "parquet"})
 def _load_source(loaded: LoadedBundle, source: Source, limits: Limits, pool: ThreadPoolExecutor) -> None:
     rel, fmt = source.path, source.effective_format
     path = loaded.opened.root / rel
-    text = fmt != "parquet" and not fmt.endswith(("-xml", ".gz"))
+    text = fmt != "parquet" and not fmt.endswith(("-xml", ".gz")) and _utf8_text(fmt)
     facts: Future[FileFacts] = pool.submit(prescan, path, rel, limits, text=text)
     summary = SourceSummary(path=rel, format=fmt, kinds=[source.kind] if source.kind else [])
     loaded.sources.append(summary)
@@ -221,7 +242,7 @@ def _load_source(loaded: LoadedBundle, source: Source, limits: Limits, pool: Thr
         results = _read(loaded, source, path, limits)
         load_error: Issue | None = None
     except EvidenceError as error:
-        results, load_error = {}, _from_error(error)
+        results, load_error = {}, issue_of(error)
     except OSError as exc:  # e.g. removed or unreadable while the bundle was being read
         results, load_error = {}, _issue("file.unreadable", f"cannot read: {exc.strerror or exc}", file=rel)
     if fmt in _OVERLAPPED and not _prescan_ok(loaded, facts):
@@ -253,11 +274,19 @@ def _load_source(loaded: LoadedBundle, source: Source, limits: Limits, pool: Thr
     )
 
 
+def _utf8_text(fmt: str) -> bool:
+    """False for a tool format whose importer reads gzip or UTF-16 and checks its lines itself."""
+    from reporter.importers.registry import IMPORTERS  # noqa: PLC0415
+
+    importer = IMPORTERS.get(fmt)
+    return importer is None or importer.info.utf8_text
+
+
 def _prescan_ok(loaded: LoadedBundle, facts: Future[FileFacts]) -> bool:
     try:
         facts.result()
     except EvidenceError as error:
-        loaded.issues.append(_from_error(error))
+        loaded.issues.append(issue_of(error))
         return False
     except OSError as exc:
         loaded.issues.append(_issue("file.unreadable", f"cannot read: {exc.strerror or exc}", file=exc.filename))
@@ -274,10 +303,19 @@ def _read(loaded: LoadedBundle, source: Source, path: Path, limits: Limits) -> d
         records = _read_records_jsonl(path, source.path)
     else:
         from reporter.importers.registry import get_importer  # noqa: PLC0415
-        from reporter.importers.run import collect  # noqa: PLC0415
+        from reporter.importers.run import collect_all  # noqa: PLC0415
 
-        context = ImportContext(source_path=source.path, asset_id=source.asset_id, collected_at=source.collected_at)
-        records = collect(get_importer(fmt), path, context)
+        context = ImportContext(
+            source_path=source.path,
+            asset_id=source.asset_id,
+            collected_at=source.collected_at,
+            timezone=source.timezone,
+            date_order=source.date_order,
+        )
+        records, notes = collect_all(get_importer(fmt), path, context)
+        for note in notes:  # valid records that prove less than they seem to
+            warning = _issue("import.warning", note.message, IssueSeverity.WARNING, file=source.path)
+            loaded.issues.append(warning.model_copy(update={"field": note.location or None}))
     by_kind: dict[str, list[ImportedRecord]] = {}
     for record in records:
         by_kind.setdefault(record.kind, []).append(record)
@@ -286,21 +324,18 @@ def _read(loaded: LoadedBundle, source: Source, path: Path, limits: Limits) -> d
     }
 
 
-def _read_records_jsonl(path: Path, rel: str) -> list[ImportedRecord]:
-    """`exposure-reporter import` output: one record per line with a `kind` key."""
+def _read_records_jsonl(path: Path, rel: str, limits: Limits | None = None) -> list[ImportedRecord]:
+    """`exposure-reporter import` output: one record per line with a `kind` key. Each line is
+    parsed with the nesting, duplicate-key and number checks of every JSON reader."""
+    from reporter.bundle.limits import DEFAULT_LIMITS  # noqa: PLC0415
+    from reporter.bundle.safetext import load_json, reading  # noqa: PLC0415
+
     records = []
-    with path.open(encoding="utf-8") as handle:
+    with reading(rel), path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise EvidenceError(
-                    f"not valid JSON: {exc.msg}",
-                    code="record.invalid-json",
-                    location=_at(rel, number),
-                ) from None
+            data = load_json(line, _at(rel, number), limits or DEFAULT_LIMITS)
             if not isinstance(data, dict) or data.get("kind") not in KINDS:
                 raise EvidenceError(
                     f"each line needs a 'kind' key naming a record kind ({', '.join(KINDS)})",
@@ -366,9 +401,16 @@ def _check_freshness(loaded: LoadedBundle, manifest: Manifest) -> None:
 
 
 def _digest(loaded: LoadedBundle) -> str:
-    """The bundle digest: manifest hash plus every source's path and hash, in path order."""
-    parts = {
+    """The bundle digest: manifest hash, the policy file's hash (it sets the deadlines, so changing
+    an SLA must change the digest and the report id), and every source's path and hash."""
+    parts: dict[str, Any] = {
         "manifest": loaded.manifest_sha256,
         "sources": sorted((s.path, s.sha256 or "") for s in loaded.sources),
     }
+    policy = loaded.manifest.policy if loaded.manifest else None
+    if policy is not None and policy in loaded.opened.files:
+        try:  # read again: the policy is small, and LoadedBundle keeps no hash of it
+            parts["policy"] = hashlib.sha256((loaded.opened.root / policy).read_bytes()).hexdigest()
+        except OSError:
+            parts["policy"] = "unreadable"
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

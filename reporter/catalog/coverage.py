@@ -15,7 +15,8 @@ from reporter.models.catalog import ControlLink, FrameworkCoverage, ItemCoverage
 def item_links(library: Library, framework_id: str, item_id: str) -> tuple[ControlLink, ...]:
     """Controls addressing an item: its own references, then crosswalks to other frameworks.
 
-    Only direct mappings of the crosswalk's target travel through it, and what arrives is inferred.
+    Only direct mappings of the crosswalk's target travel through it, and what arrives is inferred;
+    a scoped reference keeps its scope (`applies_when`) through the crosswalk.
     """
     links = [
         ControlLink(
@@ -24,6 +25,7 @@ def item_links(library: Library, framework_id: str, item_id: str) -> tuple[Contr
             rationale=m.reference.rationale,
             direct=m.reference.relationship.direct,
             legacy_id=m.reference.legacy_id,
+            applies_when=m.reference.applies_when,
         )
         for m in library.mappings_to(framework_id, item_id)
     ]
@@ -35,6 +37,7 @@ def item_links(library: Library, framework_id: str, item_id: str) -> tuple[Contr
                 rationale=crosswalk.rationale,
                 direct=False,
                 via=f"{crosswalk.framework}:{crosswalk.target}",
+                applies_when=m.reference.applies_when,
             )
             for m in library.mappings_to(crosswalk.framework, crosswalk.target)
             if m.reference.relationship.direct

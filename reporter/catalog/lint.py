@@ -16,6 +16,10 @@ from reporter.models.catalog import Control, Crosswalk, FrameworkItem, LegacyEnt
 from reporter.models.issues import Issue, IssueSeverity
 from reporter.models.kinds import kind_names
 
+# A rationale quotes or paraphrases the item and says what the control's evidence shows of it: that
+# takes a sentence. Fewer words ("Relevant.", "x") is a placeholder, not a rationale.
+MIN_RATIONALE_WORDS = 8
+
 # Evidence a control may need besides record kinds: the bundle manifest and the policy file.
 PSEUDO_EVIDENCE = frozenset({"manifest", "policy"})
 
@@ -90,6 +94,20 @@ def reference_problem(library: Library, framework_id: str, raw: str) -> tuple[st
     return None
 
 
+def _rationale_problem(rationale: str) -> tuple[str, str] | None:
+    """(code, message) when a rationale is missing or too short to ground the mapping."""
+    words = rationale.split()
+    if not words:
+        return "mappings.missing-rationale", "no rationale (one line grounded in the item's official text)"
+    if len(words) < MIN_RATIONALE_WORDS:
+        shown = " ".join(words)
+        return "mappings.short-rationale", (
+            f"rationale '{shown[:60]}' has {len(words)} word(s): write one line grounded in the item's official "
+            f"text that says what the control's evidence shows of it (at least {MIN_RATIONALE_WORDS} words)"
+        )
+    return None
+
+
 def _legacy_id_problem(library: Library, reference: Reference) -> str | None:
     if reference.legacy_id is None:
         return None
@@ -111,14 +129,9 @@ def _reference_rules(
         problem = reference_problem(library, reference.framework, reference.id)
         if problem:
             issues.append(make_issue(problem[0], f"{name}: {problem[1]}", file, f"{field}.id"))
-        if not reference.rationale.strip():
+        if (rationale_problem := _rationale_problem(reference.rationale)) is not None:
             issues.append(
-                make_issue(
-                    "mappings.missing-rationale",
-                    f"{name}: no rationale (one line grounded in the item's official text)",
-                    file,
-                    f"{field}.rationale",
-                )
+                make_issue(rationale_problem[0], f"{name}: {rationale_problem[1]}", file, f"{field}.rationale")
             )
         if reference.key in seen:
             issues.append(make_issue("mappings.duplicate-reference", f"{name}: referenced twice", file, field))
@@ -322,6 +335,6 @@ def _crosswalk_rules(located: Located[Crosswalk], framework: Framework, library:
         )
     elif (problem := reference_problem(library, crosswalk.framework, crosswalk.target)) is not None:
         issues.append(make_issue(problem[0], f"{name}: {problem[1]}", file, f"{field}.target"))
-    if not crosswalk.rationale.strip():
-        issues.append(make_issue("mappings.missing-rationale", f"{name}: no rationale", file, f"{field}.rationale"))
+    if (rationale_problem := _rationale_problem(crosswalk.rationale)) is not None:
+        issues.append(make_issue(rationale_problem[0], f"{name}: {rationale_problem[1]}", file, f"{field}.rationale"))
     return issues

@@ -127,7 +127,10 @@ class _FileReader:
         try:
             data = load_yaml(path, self.display)
         except MappingsError as error:
-            self.issues.append(make_issue("mappings.yaml", error.message, self.display, line=error.location.line))
+            line = error.location.line
+            # The line is in the message too: text output prints file, field and message.
+            message = f"line {line}: {error.message}" if line else error.message
+            self.issues.append(make_issue("mappings.yaml", message, self.display, line=line))
             return None
         if not isinstance(data, dict):
             self.issues.append(make_issue("mappings.yaml", "the file must hold a mapping (key: value)", self.display))

@@ -103,6 +103,7 @@ def _control_detail(library: Library, control: Control) -> dict[str, Any]:
             "direct": r.relationship.direct,
             "rationale": r.rationale,
             "legacy_id": r.legacy_id,
+            "applies_when": r.applies_when.value if r.applies_when else None,
         }
         for r in control.references
     ]

@@ -33,7 +33,11 @@ def load_yaml(path: Path, display: str) -> Any:
         return yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - SafeLoader / CSafeLoader only
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise MappingsError(f"invalid YAML: {exc.problem or exc}", Location(file=display, line=line)) from None
+        message = f"invalid YAML: {exc.problem or exc}"
+        if exc.context and exc.context_mark and exc.context_mark.line + 1 != line:
+            # e.g. an unterminated quote is found at the end of the file; where it opened matters.
+            message += f" ({exc.context} that starts at line {exc.context_mark.line + 1})"
+        raise MappingsError(message, Location(file=display, line=line)) from None
     except yaml.YAMLError as exc:
         raise MappingsError(f"invalid YAML: {exc}", Location(file=display)) from None
 

@@ -5,7 +5,7 @@ A check is a pure function of the evidence store (read through the derived `a_*`
 policy and the assessment instant. It never writes, never prints, and never sees the clock.
 
 Status rules, in order (docs/controls.md):
-1. a needed record kind is absent from the bundle          → insufficient_evidence
+1. a needed record kind has no record in the bundle        → insufficient_evidence
 2. the population is empty                                 → not_applicable (with the reason)
 3. a gap that is a violation and not covered by an exception → fail
 4. gaps the evidence cannot decide (missing fields)         → partial
@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 
+from reporter.models.catalog import Condition
 from reporter.models.manifest import Period
 from reporter.models.policy import Policy
 from reporter.models.results import Certainty, Gap, Measure
@@ -67,7 +68,7 @@ class CheckContext:
     policy: Policy
     period: Period
     as_of: datetime
-    kinds_present: frozenset[str]  # kinds for which the bundle lists at least one source
+    kinds_present: frozenset[str]  # kinds with at least one record (or derivable from others), not merely listed
     gap_cap: int = 1000
     control_id: str = ""
     severity: str = "medium"
@@ -151,15 +152,25 @@ def scalar(ctx: CheckContext, sql: str, params: Params | None = None) -> int:
 
 
 def missing_kinds(ctx: CheckContext, needs: Iterable[str]) -> list[str]:
-    """Needed kinds for which the bundle has no source at all."""
+    """Needed kinds the bundle holds no record of: no source lists them, or every file that lists
+    them is empty (`kinds_present` counts only kinds with records). An empty file is not evidence:
+    it would let a control pass on nothing."""
     return [k for k in needs if k not in ctx.kinds_present]
 
 
+def bundle_conditions(ctx: CheckContext) -> frozenset[Condition]:
+    """The scope conditions (`applies_when` of references) this bundle meets."""
+    held = set()
+    if not missing_kinds(ctx, ("agents",)):
+        held.add(Condition.AGENTS_PRESENT)
+    return frozenset(held)
+
+
 def insufficient(missing: list[str]) -> CheckOutcome:
-    """The outcome when needed evidence is absent: never a pass."""
+    """The outcome when needed evidence is absent or empty: never a pass."""
     return CheckOutcome(
         status=Status.INSUFFICIENT_EVIDENCE,
-        reason=f"the bundle has no {', '.join(missing)} evidence; this control cannot be assessed",
+        reason=f"the bundle has no {', '.join(missing)} records; this control cannot be assessed",
         measure=Measure(display="n/a (no evidence)"),
         population=0,
         gap_total=0,

@@ -14,7 +14,10 @@ def unresolved_failures(ctx: CheckContext) -> CheckOutcome:
     """A failed, partial or pending-reboot deployment leaves the exposure in place (a pending
     reboot has not "taken effect", SP 800-40r4 3c) until a later successful deployment or a
     not-vulnerable verification resolves each target. Example gap: "deployment d-44 pending_reboot
-    2026-08-01; CVE-… on a-srv-9 not resolved by a later success or verification"."""
+    2026-08-01; CVE-… on a-srv-9 not resolved by a later success or verification". Verifications
+    are read when the bundle has them; without them a failure counts as followed up only by a later
+    successful deployment, so missing verification evidence can flag, never pass, a failure.
+    Evidence: deployments (verifications when present)."""
     params = Params()
     as_of, statuses = params.add(ctx.as_of), params.add(list(UNSUCCESSFUL))
     failed = (

@@ -14,10 +14,10 @@ _DAY = "strftime({0}, '%Y-%m-%d')"
 # `manifest` and `policy` (always present). tests/checks/test_evidence.py keeps the two in step.
 FAMILY_KINDS: dict[str, tuple[str, ...]] = {
     "INV": ("assets", "identities", "observations", "scans", "secret_exposures", "verifications"),
-    "PRI": ("assets", "findings", "kev_entries", "verifications"),
-    "DEP": ("deployments", "verifications"),
-    "VER": ("assets", "deployments", "findings", "rollout_events", "verifications"),
-    "EXC": ("assets", "compensating_controls", "exceptions", "findings", "identities"),
+    "PRI": ("assets", "findings", "verifications"),
+    "DEP": ("deployments",),
+    "VER": ("assets", "deployments", "findings", "scans", "verifications"),
+    "EXC": ("assets", "exceptions", "findings", "identities"),
     "RLB": ("deployments", "rollout_events", "verifications"),
     "NHI": ("agents", "assets", "findings", "identities", "secret_exposures", "verifications"),
     "AGT": ("agents", "identities"),
@@ -33,24 +33,39 @@ def needed_kinds() -> dict[str, list[str]]:
     return {kind: sorted(families) for kind, families in sorted(needed.items())}
 
 
+def _join(names: list[str]) -> str:
+    """ "A", "A and B", "A, B and C"."""
+    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+
+
 @register("evidence.completeness")
 def completeness(ctx: CheckContext) -> CheckOutcome:
     """A control that cannot see its evidence is "insufficient evidence", never a pass; this control
     makes the hole visible in one place. Every record kind a control family reads (the evidence lists
-    of the control library: assets, observations, scans, findings, kev_entries, deployments,
-    verifications, exceptions, compensating_controls, rollout_events, identities, secret_exposures,
-    agents) is provided by at least one source of the bundle — an empty file counts as provided, a
-    kind no source lists does not. One gap per missing kind. Evidence: the manifest. Example gap:
-    "no source of the bundle provides agents records, needed by the AGT and NHI controls"."""
+    of the control library: assets, observations, scans, findings, deployments, verifications,
+    exceptions, rollout_events, identities, secret_exposures, agents) has at least one record in the
+    bundle. A kind no source lists is a gap, and so is a kind
+    whose files hold no record: an empty file is not evidence. One gap per missing kind. Evidence:
+    the manifest and the record counts. Example gaps: "no source of the bundle provides agents
+    records, needed by the AGT and NHI controls"; "agents/ai-agents.yaml lists agents records but
+    holds none (an empty file is not evidence), needed by the AGT and NHI controls"."""
     params = Params()
     needed = needed_kinds()
-    rows = [f"({params.add(kind)}, {params.add(' and '.join(families))})" for kind, families in needed.items()]
+    rows = [f"({params.add(kind)}, {params.add(_join(families))})" for kind, families in needed.items()]
     table = f"SELECT * FROM (VALUES {', '.join(rows)}) t(kind, families)"
+    listed = "SELECT kind, string_agg(path, ', ' ORDER BY path) AS paths, min(path) AS first, count(*) AS files FROM "
+    listed += "(SELECT unnest(kinds) AS kind, path FROM sources) GROUP BY kind"
     present = params.add(sorted(ctx.kinds_present))
-    message = "'no source of the bundle provides ' || k.kind || ' records, needed by the ' || k.families || ' controls'"
+    message = (
+        "CASE WHEN s.kind IS NULL THEN 'no source of the bundle provides ' || k.kind || ' records' "
+        "ELSE s.paths || CASE WHEN s.files > 1 THEN ' list ' ELSE ' lists ' END || k.kind "
+        "|| CASE WHEN s.files > 1 THEN ' records but hold' ELSE ' records but holds' END "
+        "|| ' none (an empty file is not evidence)' END || ', needed by the ' || k.families || ' controls'"
+    )
     gaps = f"""
-        SELECT {gap_select(kind="kinds", record_id="k.kind", source="''", message=message)}
-        FROM ({table}) k WHERE NOT list_contains({present}::VARCHAR[], k.kind)"""
+        SELECT {gap_select(kind="kinds", record_id="k.kind", source="COALESCE(s.first, '')", message=message)}
+        FROM ({table}) k LEFT JOIN ({listed}) s ON s.kind = k.kind
+        WHERE NOT list_contains({present}::VARCHAR[], k.kind)"""
     return evaluate(
         ctx,
         needs=(),

@@ -149,9 +149,12 @@ def compensating_controls(ctx: CheckContext) -> CheckOutcome:
     defensible behind a compensating control that demonstrably operates: every active exception
     covering an urgent finding-instance names a compensating control (inline or by id) verified
     within policy.exceptions.control_verification_max_days (default 90) before as_of. Verification
-    dates after as_of do not count. Evidence: exceptions, findings, compensating_controls. Example
-    gap: "exception EXC-2026-020 covers CVE-2026-41668 on a-srv-091 (internet-facing); its
-    compensating control was last verified 2025-11-03, 332 days before as_of (limit 90)"."""
+    dates after as_of do not count. A control written inside the exception is evidence of its own:
+    the check needs no compensating_controls file, which it reads for controls named by id. An
+    exception that fails this rule excepts nothing when it is a mitigation (docs/decisions.md D17).
+    Evidence: exceptions, findings (compensating_controls when named by id). Example gap: "exception
+    EXC-2026-020 covers CVE-2026-41668 on a-srv-091 (internet-facing); its compensating control was
+    last verified 2025-11-03, 332 days before as_of (limit 90)"."""
     params = Params()
     as_of, limit = params.add(ctx.as_of), params.add(ctx.policy.exceptions.control_verification_max_days)
     covering = f"""
@@ -171,7 +174,7 @@ def compensating_controls(ctx: CheckContext) -> CheckOutcome:
         FROM ({covering}) e WHERE e.verified_at IS NULL OR e.verified_at < {as_of} - to_days({limit})"""
     return evaluate(
         ctx,
-        needs=("exceptions", "findings", "compensating_controls"),
+        needs=("exceptions", "findings"),
         population_sql=f"SELECT count(*) FROM ({covering})",
         gaps_sql=gaps,
         noun="active exceptions covering urgent exposure",
@@ -220,19 +223,25 @@ def duration(ctx: CheckContext) -> CheckOutcome:
 
 @register("exceptions.scope")
 def scope(ctx: CheckContext) -> CheckOutcome:
-    """An exception scoped to every asset, or to nothing the evidence holds, cannot be assessed for
-    risk impact (CSF ID.RA-07). Every exception names assets (asset_ids or asset_tags) that exist
-    in the inventory; when it names vulnerabilities or findings, at least one finding detected before
-    as_of on those assets matches; when it names identities, at least one is inventoried. Evidence:
-    exceptions, assets, findings, identities. Example gap: "exception EXC-2026-026 (…): its asset
-    criterion (tags legacy-fax) matches no inventory asset"."""
+    """An exception scoped to everything, or to nothing the evidence holds, cannot be assessed for
+    risk impact (CSF ID.RA-07). Every exception names what it covers — assets or asset tags,
+    findings, identities, or controls — and each criterion matches the evidence: named assets (ids or
+    tags) exist in the inventory; named vulnerabilities or findings match at least one finding
+    detected before as_of (on the named assets, when it names some); named identities include an
+    inventoried one. Vulnerabilities named without assets or tags cover them on every asset, which is
+    flagged. A scope of findings, identities or controls alone is specific and needs no asset.
+    Evidence: exceptions, assets, findings, identities. Example gaps: "exception EXC-2026-026 (…): its
+    asset criterion (tags legacy-fax) matches no inventory asset"; "exception EXC-2026-027 (…): its
+    vulnerabilities (CVE-2024-6387) are not limited to assets or tags: it covers them on every asset"."""
     params = Params()
     as_of = params.add(ctx.as_of)
+    named_assets = "(len(e.asset_ids) > 0 OR len(e.asset_tags) > 0)"
     on_asset = "(list_contains(e.asset_ids, a.id) OR list_has_any(e.asset_tags, a.tags))"
     assets = f"EXISTS (SELECT 1 FROM a_assets a WHERE {on_asset})"
     findings = (
         f"EXISTS (SELECT 1 FROM findings f JOIN a_assets a ON a.id = f.asset_id WHERE f.first_detected_at < {as_of} "
-        f"AND (list_contains(e.vuln_ids, f.vuln_id) OR list_contains(e.finding_ids, f.id)) AND {on_asset})"
+        f"AND (list_contains(e.vuln_ids, f.vuln_id) OR list_contains(e.finding_ids, f.id)) "
+        f"AND (NOT {named_assets} OR {on_asset}))"
     )
     identities = "EXISTS (SELECT 1 FROM identities i WHERE list_contains(e.identity_ids, i.id))"
     criterion = (
@@ -240,12 +249,19 @@ def scope(ctx: CheckContext) -> CheckOutcome:
         "', ') END, CASE WHEN len(e.asset_tags) > 0 THEN 'tags ' || array_to_string(e.asset_tags, ', ') END], "
         "lambda x: x IS NOT NULL), '; ')"
     )
+    on_assets = f"CASE WHEN {named_assets} THEN ' on its assets (' || {criterion} || ')' ELSE '' END"
+    nothing = "len(e.asset_ids) + len(e.asset_tags) + len(e.vuln_ids) + len(e.finding_ids) + len(e.identity_ids) "
+    nothing += "+ len(e.control_ids) = 0"
     problem = f"""CASE
-        WHEN len(e.asset_ids) = 0 AND len(e.asset_tags) = 0 THEN 'names no asset or asset tag: it covers every asset'
-        WHEN NOT {assets} THEN 'its asset criterion (' || {criterion} || ') matches no inventory asset'
+        WHEN {nothing} THEN 'names nothing it covers (no asset, tag, vulnerability, finding, identity or control)'
+        WHEN NOT {named_assets} AND len(e.vuln_ids) > 0
+            THEN 'its vulnerabilities (' || array_to_string(e.vuln_ids, ', ')
+            || ') are not limited to assets or tags: it covers them on every asset'
+        WHEN {named_assets} AND NOT {assets}
+            THEN 'its asset criterion (' || {criterion} || ') matches no inventory asset'
         WHEN len(e.vuln_ids) + len(e.finding_ids) > 0 AND NOT {findings}
-            THEN 'no finding on its assets (' || {criterion} || ') matches its vulnerabilities or findings'
-        WHEN len(e.vuln_ids) + len(e.finding_ids) = 0 AND len(e.identity_ids) > 0 AND NOT {identities}
+            THEN 'no finding' || {on_assets} || ' matches its vulnerabilities or findings'
+        WHEN len(e.identity_ids) > 0 AND NOT {identities}
             THEN 'none of its identities (' || array_to_string(e.identity_ids, ', ') || ') is inventoried'
         END"""
     known = f"SELECT e.*, {problem} AS problem FROM exceptions e WHERE {recorded(as_of)}"

@@ -69,23 +69,33 @@ def observed_units(ctx: CheckContext, params: Params) -> str:
         FROM ({resolved_observations(ctx, params)}) GROUP BY ALL"""
 
 
+def unknown_since(key: str, as_of: str) -> str:
+    """SQL: when an unresolved asset key was first seen, before as_of and in any period (INV-01, V3)."""
+    return (
+        f"(SELECT min(o.observed_at) FROM a_obs o WHERE o.asset_key = {key} AND o.resolved_id IS NULL "
+        f"AND o.observed_at < {as_of})"
+    )
+
+
 @register("inventory.discovered_not_inventoried")
 def discovered_not_inventoried(ctx: CheckContext) -> CheckOutcome:
     """What discovery sees must be a subset of the inventory (CIS 1.1 accuracy, 1.2 unauthorised
     assets): every key a discovery source (EDR, cloud API, Kubernetes, network scan) observed in the
     period must resolve to an inventory asset by the observation's asset_id, or by the asset's id,
     name or one of its aliases. One gap per unknown key, citing its first observation; the message
-    gives every source and the age, against the CIS 1.2 weekly handling window. Evidence:
-    observations, assets. Example gap: "asset key 10.30.8.77 seen 1 time(s) by runzero 2026-08-10 …
-    2026-08-10, resolves to no inventory asset (unknown for 51 days; CIS 1.2 handling window 7 days)"."""
+    gives every source and the age — since the key was first seen, in this period or before, as V3
+    counts it — against the CIS 1.2 weekly handling window. Evidence: observations, assets. Example
+    gap: "asset key 10.30.8.77 seen 1 time(s) by runzero 2026-08-10 … 2026-08-10, resolves to no
+    inventory asset (unknown for 51.4 days, past the CIS 1.2 handling window of 7 days)"."""
     params = Params()
     as_of, limit = params.add(ctx.as_of), params.add(ctx.policy.inventory.unknown_asset_max_days)
     units = observed_units(ctx, params)
+    age = f"(epoch({as_of} - {unknown_since('u.asset_key', as_of)}) / 86400.0)"
     message = (
         f"'asset key ' || u.asset_key || ' seen ' || u.sightings || ' time(s) by ' || u.sources || ' ' "
         f"|| {_DAY.format('u.first_at')} || ' … ' || {_DAY.format('u.last_at')} || ', resolves to no inventory asset "
-        f"(unknown for ' || floor(epoch({as_of} - u.first_at) / 86400)::INTEGER || ' days; CIS 1.2 handling window ' "
-        f"|| {limit} || ' days)'"
+        f"(unknown for ' || printf('%.1f', {age}) || ' days, ' || CASE WHEN {age} > {limit} THEN 'past' "
+        f"ELSE 'within' END || ' the CIS 1.2 handling window of ' || {limit} || ' days)'"
     )
     gaps = f"""
         SELECT {

@@ -136,6 +136,13 @@ def patched_assets() -> str:
         GROUP BY l.asset_id HAVING bool_and(l.is_fixed)"""
 
 
+def credentialed_patched_assets(as_of: str) -> str:
+    """Patched assets (`patched_assets`) that use at least one enabled identity existing at as_of: the
+    assets whose exposure through credentials the evidence can show (NHI-14's population)."""
+    used = f"SELECT DISTINCT unnest(used_by) AS asset_id FROM ({existing_identities(as_of)}) WHERE enabled"
+    return f"SELECT p.* FROM ({patched_assets()}) p WHERE p.asset_id IN ({used})"
+
+
 def exposed_links(as_of: str, rotation_days: str) -> str:
     """(asset_id, identity_id, reason): enabled identities an asset uses whose leaked secret is still
     valid or whose rotation is in breach. A shared credential links every asset that uses it."""
@@ -471,19 +478,26 @@ def long_lived(ctx: CheckContext) -> CheckOutcome:
 def dormant(ctx: CheckContext) -> CheckOutcome:
     """NHI1 improper offboarding: an enabled identity unused for policy.nhi.dormant_days (CIS
     Controls 5.3; CIS AWS 2.11: 45 days) is no longer needed and should be disabled. A missing
-    last_used_at is unknown, not dormant (metrics.md §6.21): such identities are not evaluated, so
-    they neither pass nor fail (the bundle format cannot say "never used"). Evidence: identities
-    (last_used_at, enabled). Example gap: "nhi-0107 (svc-old-sftp-import), enabled, last used
-    2026-06-11 (112 days before as_of; limit 45)"."""
+    last_used_at is unknown, not dormant (metrics.md §6.21): the bundle format cannot say "never
+    used". Like a missing auth_method (NHI-04) or storage (NHI-06), it is reported as undecidable
+    (partial), unless the identity was created within the dormancy period and so cannot be dormant
+    yet. Evidence: identities (last_used_at, created_at, enabled). Example gaps: "nhi-0107
+    (svc-old-sftp-import), enabled, last used 2026-06-11 (112 days before as_of; limit 45)";
+    "nhi-0108 (svc-batch-export), enabled, has no recorded last use: dormancy undecidable (limit 45)"."""
     params = Params()
     as_of, days = params.add(ctx.as_of), params.add(ctx.policy.nhi.dormant_days)
-    scope = f"SELECT * FROM ({existing_identities(as_of)}) WHERE enabled AND last_used_at < {as_of}"
+    used = before("last_used_at", as_of)
+    scope = f"SELECT *, {used} AS used_at FROM ({existing_identities(as_of)}) WHERE enabled"
+    limit = f"{as_of} - to_days({days})"
     message = (
-        f"{_LABEL.format('i')} || ', enabled, last used ' || {_DAY.format('i.last_used_at')} || ' (' || "
-        f"{days_to('i.last_used_at', as_of)} || ' days before as_of; limit ' || {days} || ')'"
+        f"{_LABEL.format('i')} || ', enabled, ' || CASE WHEN i.used_at IS NULL "
+        f"THEN 'has no recorded last use: dormancy undecidable (limit ' || {days} || ')' "
+        f"ELSE 'last used ' || {_DAY.format('i.used_at')} || ' (' || {days_to('i.used_at', as_of)} || "
+        f"' days before as_of; limit ' || {days} || ')' END"
     )
-    where = f"i.last_used_at < {as_of} - to_days({days})"
-    return _identities(ctx, params, scope, where, message, "enabled non-human identities with a known last use")
+    certainty = "CASE WHEN i.used_at IS NULL THEN 'unknown' ELSE 'violation' END"
+    where = f"i.used_at < {limit} OR (i.used_at IS NULL AND (i.created_at IS NULL OR i.created_at < {limit}))"
+    return _identities(ctx, params, scope, where, message, "enabled non-human identities", certainty)
 
 
 @register("nhi.review")
@@ -512,8 +526,11 @@ def patched_but_exposed(ctx: CheckContext) -> CheckOutcome:
     valid or whose rotation is in breach (NHI-07's reading); a credential shared by several assets
     exposes each of them (metrics.md §6.21). CISA ED 24-01 SD V1 required reissuing keys and
     service-account passwords after rebuilding Ivanti gateways for this reason. One gap per patched
-    asset; only an exception naming NHI-14 covers it. Evidence: findings and verifications (the
-    ledger), assets, identities (used_by), secret_exposures. Example gap: "a-srv-105 (2
+    asset; only an exception naming NHI-14 covers it. The population is the patched assets that use
+    at least one enabled identity: an asset no identity lists in used_by cannot be shown exposed or
+    clean through credentials, so a bundle whose inventory links no patched asset is not_applicable,
+    never a pass. Evidence: findings and verifications (the ledger), assets, identities (used_by),
+    secret_exposures. Example gap: "a-srv-105 (2
     urgent/critical/high instance(s) verified fixed, last 2026-07-31) uses nhi-0077 (slack-bot-ops):
     leaked secret sx-0013 still valid"."""
     params = Params()
@@ -533,9 +550,9 @@ def patched_but_exposed(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("assets", "findings", "verifications", "identities", "secret_exposures"),
-        population_sql=f"SELECT count(*) FROM ({patched_assets()})",
+        population_sql=f"SELECT count(*) FROM ({credentialed_patched_assets(as_of)})",
         gaps_sql=gaps,
-        noun="patched assets (urgent, critical and high instances all verified fixed)",
+        noun="patched assets using a non-human identity (urgent, critical and high instances all verified fixed)",
         params=params,
         exceptions=ExceptionScope.CONTROL,
     )

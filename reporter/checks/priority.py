@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from reporter.checks.base import CheckContext, CheckOutcome, ExceptionScope, evaluate, gap_select
+from dataclasses import replace
+
+from reporter.checks.base import (
+    CheckContext,
+    CheckOutcome,
+    ExceptionScope,
+    evaluate,
+    gap_select,
+    insufficient,
+    missing_kinds,
+    scalar,
+)
 from reporter.checks.registry import register
 from reporter.store.sql import Params
 
@@ -53,11 +64,31 @@ def sla_compliance(ctx: CheckContext) -> CheckOutcome:
     )
 
 
+NO_KEV_STATUS = (
+    "the bundle has no KEV catalog (kev_entries) and no finding records its KEV status (kev, kev_due_date); "
+    "known exploitation cannot be told from its absence, so this cannot be assessed"
+)
+
+
+def kev_status_known(ctx: CheckContext) -> bool:
+    """Whether the bundle says which vulnerabilities are known exploited: a KEV catalog, or findings
+    that record their KEV status (scanners such as Tenable do). Without either, "no KEV finding" is
+    not evidence of anything."""
+    if "kev_entries" in ctx.kinds_present:
+        return True
+    return bool(scalar(ctx, "SELECT count(*) FROM findings WHERE kev IS NOT NULL OR kev_due_date IS NOT NULL"))
+
+
 @register("priority.kev_compliance")
 def kev_compliance(ctx: CheckContext) -> CheckOutcome:
     """T6: KEV finding-instances fixed by the KEV due date as published (never recomputed; a date
     means the end of that day, UTC). Instances due before the period count when still open at its
-    start. Example gap: "CVE-2024-3400 (KEV) on a-fw-01 due 2026-07-19, still open"."""
+    start. KEV status comes from the KEV catalog (kev_entries) or from the findings themselves (kev,
+    kev_due_date); with neither, the control is insufficient_evidence. Evidence: findings and
+    verifications (the ledger), kev_entries when present. Example gap: "CVE-2024-3400 (KEV) on
+    a-fw-01 due 2026-07-19, still open"."""
+    if not missing_kinds(ctx, ("findings",)) and not kev_status_known(ctx):
+        return replace(insufficient(["kev_entries"]), reason=NO_KEV_STATUS)
     params = Params()
     start, as_of = params.add(ctx.period.start_at), params.add(ctx.as_of)
     due = "(l.kev_due_date + 1)::TIMESTAMPTZ"

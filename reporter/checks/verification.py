@@ -14,22 +14,28 @@ def unverified_success(ctx: CheckContext) -> CheckOutcome:
     """A deployment reported successful is activity, not remediation, until a verification of its
     findings on its asset shows the fix took effect (E4). The window is 7 days for urgent exposure
     (KEV, BOD 26-04 3/14-day tiers, internet-facing) and 30 days otherwise; deployments whose window
-    is still open at as_of are not yet due. Example gap: "deployment d-1 succeeded 2026-07-10; no
-    verification of CVE-2024-6387 on a-web-01 by 2026-08-09"."""
+    is still open at as_of are not yet due. A scan that does not cover the finding (unauthenticated,
+    another tool, the component not examined) is inconclusive and verifies nothing; the gap names it.
+    Example gap: "deployment d-1 succeeded 2026-07-10; no verification of CVE-2024-6387 on a-web-01
+    by 2026-08-09 (scan s-9 (scans/nessus-08.nessus) does not cover it)"."""
     params = Params()
     as_of = params.add(ctx.as_of)
     # a_dep_check (reporter/assess/derive.py): one row per successful deployment and target
-    targets = "SELECT id, asset_id, completed_at, vuln_id, urgent, window_end AS deadline, verified FROM a_dep_check"
+    targets = (
+        "SELECT id, asset_id, completed_at, vuln_id, urgent, window_end AS deadline, verified, inconclusive "
+        "FROM a_dep_check"
+    )
     due = f"SELECT * FROM ({targets}) WHERE deadline <= {as_of}"
     population = f"SELECT count(DISTINCT id) FROM ({due})"
     message = (
         f"'deployment ' || d.id || ' succeeded ' || {_TS.format('d.completed_at')} || '; no verification of ' "
-        f"|| u.vulns || ' on ' || d.asset_id || ' by ' || {_TS.format('u.deadline')}"
+        f"|| u.vulns || ' on ' || d.asset_id || ' by ' || {_TS.format('u.deadline')} "
+        "|| COALESCE(' (scan ' || u.uncovering.scan_id || ' (' || u.uncovering.src || ') does not cover it)', '')"
     )
     gaps = f"""
         SELECT {record_gap("d", "deployments", message, asset_id="d.asset_id", vuln_id="u.first_vuln")}
         FROM (SELECT id, string_agg(vuln_id, ', ' ORDER BY vuln_id) AS vulns, min(vuln_id) AS first_vuln,
-                     max(deadline) AS deadline
+                     max(deadline) AS deadline, arg_min(inconclusive, vuln_id) AS uncovering
               FROM ({due}) WHERE NOT verified GROUP BY id) u
         JOIN deployments d ON d.id = u.id"""
     return evaluate(
@@ -45,22 +51,25 @@ def unverified_success(ctx: CheckContext) -> CheckOutcome:
 
 @register("verification.still_vulnerable")
 def still_vulnerable(ctx: CheckContext) -> CheckOutcome:
-    """The "false success": a deployment reported successful whose first later verification (clock
-    skew tolerated) finds the asset still vulnerable — pending reboot, wrong package, a bundled copy
-    (E3). Example gap: "deployment d-7 succeeded 2026-07-10 but v-9 on 2026-07-12 found CVE-… still
+    """The "false success": a deployment reported successful whose first later conclusive
+    verification (clock skew tolerated) finds the asset still vulnerable — pending reboot, wrong
+    package, a bundled copy (E3). The verification may be a record of the bundle or a rescan that
+    still reports the vulnerability (docs/verification.md). Example gap: "deployment d-7 succeeded
+    2026-07-10 but rescan trivy:… (scans/trivy-2026-08-20.json) on 2026-08-20 found CVE-… still
     present on a-db-02"."""
     params = Params()
     first = "SELECT id, asset_id, completed_at, vuln_id, first FROM a_dep_check"
     checked = f"SELECT * FROM ({first}) WHERE first IS NOT NULL"
     population = f"SELECT count(DISTINCT id) FROM ({checked})"
     message = (
-        f"'deployment ' || d.id || ' succeeded ' || {_TS.format('d.completed_at')} || ' but verification ' "
-        f"|| u.vid || ' on ' || {_TS.format('u.at')} || ' found ' || u.vuln_id || ' still present on ' || d.asset_id"
+        f"'deployment ' || d.id || ' succeeded ' || {_TS.format('d.completed_at')} || ' but ' "
+        "|| CASE WHEN u.first.derived THEN 'rescan ' || u.first.scan_id || ' (' || u.first.src || ')' "
+        "ELSE 'verification ' || u.first.vid END "
+        f"|| ' on ' || {_TS.format('u.first.at')} || ' found ' || u.vuln_id || ' still present on ' || d.asset_id"
     )
     gaps = f"""
         SELECT {record_gap("d", "deployments", message, asset_id="d.asset_id", vuln_id="u.vuln_id")}
-        FROM (SELECT id, arg_min(vuln_id, vuln_id) AS vuln_id, arg_min(first.vid, vuln_id) AS vid,
-                     arg_min(first.at, vuln_id) AS at
+        FROM (SELECT id, min(vuln_id) AS vuln_id, arg_min(first, vuln_id) AS first
               FROM ({checked}) WHERE first.result = 'vulnerable' GROUP BY id) u
         JOIN deployments d ON d.id = u.id"""
     return evaluate(
@@ -177,4 +186,43 @@ def ephemeral_unverified(ctx: CheckContext) -> CheckOutcome:
         noun="finding-instances on vanished ephemeral assets",
         params=params,
         exceptions=ExceptionScope.CONTROL,
+    )
+
+
+@register("verification.contradicted_by_scan")
+def contradicted_by_scan(ctx: CheckContext) -> CheckOutcome:
+    """A verification record saying "not vulnerable" is contradicted when a scan at or after it
+    still reports the vulnerability on the asset: the later evidence decides (the instance is not
+    fixed) and the record is a gap — a hand-made verification, a check of the wrong package, or a
+    fix undone. Population: not-vulnerable verification records (not derived) of instances that
+    scans report. Example gap: "verification v-7 (not_vulnerable, 2026-07-20 10:00Z) on a-web-01 is
+    contradicted: scan trivy:… (scans/trivy-2026-08-20.json) reports CVE-2019-5094 on
+    2026-08-20 09:00Z"."""
+    params = Params()
+    as_of = params.add(ctx.as_of)
+    records = """
+        SELECT v.* FROM a_ver v WHERE NOT v.derived AND v.result = 'not_vulnerable'
+        AND EXISTS (SELECT 1 FROM a_series x WHERE x.asset_id = v.asset_id AND x.vuln_id = v.i_vuln)"""
+    later = f"""
+        SELECT v.id, arg_min(struct_pack(scan := w.scan_id, src := w._source, at := w.seen_at),
+                             struct_pack(at := w.seen_at, scan := w.scan_id)) AS seen
+        FROM ({records}) v JOIN finding_sightings w ON w.asset_id = v.asset_id AND w.vuln_id = v.i_vuln
+        WHERE w.seen_at >= v.observed_at AND w.seen_at < {as_of}
+        GROUP BY v.id"""
+    message = (
+        f"'verification ' || v.id || ' (not_vulnerable, ' || {_TS.format('v.observed_at')} || ') on ' || v.asset_id "
+        f"|| ' is contradicted: scan ' || c.seen.scan || ' (' || c.seen.src || ') reports ' || v.i_vuln || ' on ' "
+        f"|| {_TS.format('c.seen.at')}"
+    )
+    gaps = f"""
+        SELECT {record_gap("v", "verifications", message, asset_id="v.asset_id", vuln_id="v.i_vuln")}
+        FROM ({records}) v JOIN ({later}) c ON c.id = v.id"""
+    return evaluate(
+        ctx,
+        needs=("verifications", "scans", "findings"),
+        population_sql=f"SELECT count(*) FROM ({records})",
+        gaps_sql=gaps,
+        noun="not-vulnerable verification records of scanned findings",
+        params=params,
+        exceptions=ExceptionScope.NONE,
     )

@@ -23,12 +23,14 @@ from reporter.cli.bundle_options import (
     MemoryOption,
     load_options,
     progress_bar,
+    refuse_outputs_in_bundle,
 )
-from reporter.cli.common import MappingsOption, app, err, guarded
+from reporter.cli.common import MappingsOption, app, echo, err, guarded
 from reporter.cli.validate_cmd import render_text
-from reporter.errors import ExitCode, UsageError
+from reporter.errors import ExitCode, UsageError, printable
+from reporter.models.plausible import implausible
 from reporter.models.results import Assessment
-from reporter.output import write_atomic
+from reporter.output import same_as_stdout, write_atomic
 from reporter.pipeline import AssessRun, LoadOptions, assess_bundle
 
 
@@ -62,17 +64,23 @@ MaxGapsOption = Annotated[
 
 
 def parse_as_of(text: str | None) -> datetime | None:
-    """A date means the end of that day (UTC); a timestamp must carry its zone."""
+    """A date means the end of that day (UTC); a timestamp must carry its zone. Both must be
+    plausible (reporter/models/plausible.py)."""
     if text is None:
         return None
+    shown = repr(printable(text[:40]))
     try:
         if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text) + timedelta(days=1), time.min, tzinfo=UTC)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"--as-of {text!r} is not a date (YYYY-MM-DD) or ISO timestamp") from None
+            moment = datetime.combine(date.fromisoformat(text) + timedelta(days=1), time.min, tzinfo=UTC)
+        else:
+            moment = datetime.fromisoformat(text)
+    except (ValueError, OverflowError):
+        raise UsageError(f"--as-of {shown} is not a date (YYYY-MM-DD) or ISO timestamp") from None
     if moment.tzinfo is None:
-        raise UsageError(f"--as-of {text!r} has no time zone; add Z or an offset") from None
+        raise UsageError(f"--as-of {shown} has no time zone; add Z or an offset") from None
+    problem = implausible(moment)
+    if problem:
+        raise UsageError(f"--as-of {shown}: {problem}")
     return moment.astimezone(UTC)
 
 
@@ -95,10 +103,10 @@ def run(
 
 def summary_line(assessment: Assessment) -> str:
     """One line for people: activity against verified reduction, and the control outcome."""
-    h = assessment.headline
+    h, bundle = assessment.headline, assessment.bundle
     counts = ", ".join(f"{n} {s}" for s, n in assessment.status_counts.items())
     return (
-        f"{assessment.bundle.organisation} {assessment.bundle.period_start}..{assessment.bundle.period_end}: "
+        f"{printable(bundle.organisation)} {bundle.period_start}..{bundle.period_end}: "
         f"{h.deployments_attempted:,} deployments, {h.activity.display} reported successful → "
         f"{h.verified_removed.display} of targeted exposure verified removed; controls: {counts}"
     )
@@ -121,6 +129,7 @@ def assess(
 ) -> None:
     """Assess a valid bundle against the control library. Exit 0, 1 (gaps at --fail-on), 3 invalid."""
     with guarded(), progress_bar(output is not None) as progress:
+        refuse_outputs_in_bundle(bundle, output=output, db=db)
         library = load_library([mappings] if mappings else [])
         options = load_options(db, max_file_mib, max_line_mib, memory_limit, progress)
         result = run(bundle, library, options, as_of, max_gaps)
@@ -129,10 +138,11 @@ def assess(
             raise typer.Exit(int(ExitCode.INVALID))
         data = result.assessment.model_dump_json(indent=2).encode() + b"\n"
         if output is None:
-            typer.echo(data.decode(), nl=False)
+            echo(data.decode(), nl=False)
         else:
             write_atomic(output, data)
-            typer.echo(summary_line(result.assessment))
+            if not same_as_stdout(output):  # `-o /dev/stdout`: the results alone on standard output
+                echo(summary_line(result.assessment))
     failing = failing_gaps(result.assessment, fail_on)
     if failing:
         err(f"{failing:,} unexcepted gap(s) at or above '{fail_on.value}'")

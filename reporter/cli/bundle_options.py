@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ import typer
 from reporter.bundle.interface import LoadOptions, Progress
 from reporter.bundle.limits import DEFAULT_LIMITS, MIB, Limits
 from reporter.cli.common import stderr_is_terminal
+from reporter.errors import OutputError
 
 BundleArg = Annotated[
     Path,
@@ -58,6 +60,19 @@ def progress_bar(enabled: bool) -> Iterator[Progress | None]:
             bar.update(task, completed=done, total=total, description=f"loading {current[:50]}")
 
         yield update
+
+
+def refuse_outputs_in_bundle(bundle: Path, **outputs: Path | None) -> None:
+    """Evidence is never modified: no output (file, directory or evidence store) may be the bundle
+    or lie inside a directory bundle (exit 4)."""
+    root = Path(os.path.realpath(bundle))
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        real = Path(os.path.realpath(path))
+        if real == root or (root.is_dir() and real.is_relative_to(root)):
+            name = "--" + option.replace("_", "-")
+            raise OutputError(f"{name} {path}: refusing to write inside the bundle (evidence is never modified)")
 
 
 def load_options(

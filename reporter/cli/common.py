@@ -1,18 +1,30 @@
-"""Shared command-line plumbing: the Typer app, global options, and turning errors into exit codes."""
+"""Shared command-line plumbing: the Typer app, global options, turning errors into exit codes,
+printing (evidence text escaped; a closed pipe is not an error), and the run scope: a private
+temporary directory removed on every exit path, and signals that stop the run cleanly."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
 import sys
+import tempfile
+import threading
+import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from types import FrameType
+from typing import Annotated, NoReturn, TextIO
 
 import typer
 
-from reporter import __version__
-from reporter.errors import ExitCode, ReporterError
+from reporter import __version__, output
+from reporter.errors import ExitCode, OutputError, ReporterError, printable
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+STOP_GRACE_S = 3.0  # after a signal, how long cleanup may take before the process is ended anyway
 
 app = typer.Typer(
     name="exposure-reporter",
@@ -27,6 +39,9 @@ app = typer.Typer(
 
 class _State:
     debug: bool = False
+    stopping: int | None = None  # the signal that is stopping the run
+    cleaning: bool = False  # the run is removing its temporary files: a signal must not interrupt that
+    run_dir: Path | None = None
 
 
 state = _State()
@@ -46,7 +61,7 @@ MappingsOption = Annotated[
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"exposure-reporter {__version__}")
+        echo(f"exposure-reporter {__version__}")
         raise typer.Exit()
 
 
@@ -63,16 +78,39 @@ def _global(
     state.debug = debug
 
 
+def echo(text: str = "", *, nl: bool = True, err: bool = False) -> None:
+    """Write to standard output (or error). A reader that went away (`| head -1`) is normal in a
+    pipeline: the rest of the output is discarded and the command still ends with its own code."""
+    stream = sys.stderr if err else sys.stdout
+    try:
+        stream.write(text + ("\n" if nl else ""))
+        stream.flush()
+    except BrokenPipeError:
+        discard(stream)
+
+
+def discard(stream: TextIO) -> None:
+    """Send the rest of a closed stream's output to /dev/null (also what is still buffered)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, stream.fileno())
+        finally:
+            os.close(devnull)
+    except (OSError, ValueError):  # not a real file (tests capture output in memory)
+        pass
+
+
 def err(message: str) -> None:
-    """Write one line to standard error."""
-    sys.stderr.write(message.rstrip("\n") + "\n")
+    """Write to standard error (the tool's own lines; evidence in them is already escaped)."""
+    echo(message.rstrip("\n"), err=True)
 
 
 def fail(error: ReporterError) -> NoReturn:
     """Print an error as one clear line and exit with its code."""
     if state.debug:
         traceback.print_exception(error, limit=20)
-    err(f"error: {error}")
+    err(f"error: {printable(str(error))}")
     raise typer.Exit(int(error.exit_code))
 
 
@@ -81,9 +119,17 @@ def report_internal_error(exc: BaseException) -> None:
     if state.debug:
         traceback.print_exception(exc, limit=30)
     err(
-        f"internal error: {type(exc).__name__}: {exc}. This is a bug in exposure-reporter; "
+        f"internal error: {type(exc).__name__}: {printable(str(exc)[:300])}. This is a bug in exposure-reporter; "
         "run again with --debug for a traceback and report it."
     )
+
+
+class Terminated(BaseException):
+    """The run was stopped by a signal; it exits with 128 + the signal's number after cleaning up."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 @contextmanager
@@ -95,12 +141,69 @@ def guarded() -> Iterator[None]:
         raise
     except ReporterError as error:
         fail(error)
-    except MemoryError as exc:
+    except Exception as exc:  # MemoryError included
+        if state.stopping is not None:  # e.g. DuckDB reports the signal as "Query interrupted"
+            raise Terminated(state.stopping) from None
         report_internal_error(exc)
         raise typer.Exit(int(ExitCode.INTERNAL)) from None
-    except Exception as exc:
-        report_internal_error(exc)
-        raise typer.Exit(int(ExitCode.INTERNAL)) from None
+
+
+@contextmanager
+def run_scope() -> Iterator[None]:
+    """What one command-line run owns: a private temporary directory that every temporary file of
+    the run goes into (extraction, the store's spill files, the PDF renderer's fonts), removed on
+    every exit path; and handlers for SIGINT, SIGTERM and SIGHUP that stop the run cleanly."""
+    try:
+        run_dir = Path(tempfile.mkdtemp(prefix="exposure-reporter-run-"))
+    except OSError as exc:
+        raise OutputError(f"cannot create a temporary directory ({exc.strerror or exc}); set TMPDIR") from None
+    saved_dir, saved_env = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir, os.environ["TMPDIR"], state.run_dir = str(run_dir), str(run_dir), run_dir
+    handlers = {number: signal.signal(number, _on_signal) for number in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        state.cleaning = True
+        output.remove_pending()
+        shutil.rmtree(run_dir, ignore_errors=True)
+        tempfile.tempdir, state.run_dir = saved_dir, None
+        if saved_env is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved_env
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+        state.cleaning = False
+
+
+def _on_signal(number: int, frame: FrameType | None) -> None:
+    del frame
+    if state.stopping is not None or state.cleaning:
+        return  # already stopping or cleaning up: let the cleanup finish
+    state.stopping = number
+    _start_watchdog(number)
+    if not output.defer_if_switching(lambda: _stop(number)):  # a report set switch finishes first
+        _stop(number)
+
+
+def _stop(number: int) -> NoReturn:
+    raise Terminated(number)
+
+
+def _start_watchdog(number: int) -> None:
+    """Native code (a long DuckDB query) can delay the Python-level stop: end the process anyway
+    after a grace period, removing the run's temporary files first (never during a switch)."""
+
+    def watch() -> None:
+        time.sleep(STOP_GRACE_S)
+        with output.SWITCH_LOCK:
+            output.remove_pending()
+            if state.run_dir is not None:
+                shutil.rmtree(state.run_dir, ignore_errors=True)
+            sys.stderr.write(f"stopped by {signal.Signals(number).name}\n")
+            os._exit(128 + number)
+
+    threading.Thread(target=watch, name="stop-watchdog", daemon=True).start()
 
 
 def stderr_is_terminal() -> bool:
@@ -111,11 +214,15 @@ def stderr_is_terminal() -> bool:
 __all__ = [
     "ExitCode",
     "MappingsOption",
+    "Terminated",
     "app",
+    "discard",
+    "echo",
     "err",
     "fail",
     "guarded",
     "report_internal_error",
+    "run_scope",
     "state",
     "stderr_is_terminal",
 ]

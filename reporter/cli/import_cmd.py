@@ -3,27 +3,29 @@ with its `kind` first), written atomically; `--list` shows the formats."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from reporter.cli.common import app, guarded
-from reporter.errors import ImportFormatError, OutputError, UsageError
+from reporter.cli.common import app, echo, guarded
+from reporter.errors import ImportFormatError, UsageError, printable
 from reporter.importers._common import Where, parse_timestamp
 from reporter.importers.interface import ImportContext
 from reporter.importers.registry import IMPORTERS, get_importer, importer_formats
-from reporter.importers.run import collect, records_jsonl_line
+from reporter.importers.run import collect_all, records_jsonl_line
 from reporter.models.common import ID_PATTERN
+from reporter.models.manifest import is_time_zone
+from reporter.output import open_output, same_as_stdout
 
 LIST_FORMAT_VERSION = 1
+DATE_ORDERS = ("mdy", "dmy", "ymd")
 
 
 @app.command("import")
@@ -43,29 +45,41 @@ def import_command(
             help="When the file was produced (RFC 3339), when it carries no scan time.",
         ),
     ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option("--timezone", help="IANA time zone of times the file writes without one (default UTC)."),
+    ] = None,
+    date_order: Annotated[
+        str | None,
+        typer.Option("--date-order", help="mdy, dmy or ymd: order of locale-formatted dates (default mdy)."),
+    ] = None,
     list_formats: Annotated[bool, typer.Option("--list", help="List the import formats.")] = False,
     list_as: Annotated[str, typer.Option("--format", help="Output of --list: text or json.")] = "text",
 ) -> None:
     """Convert a native tool file (Trivy, Grype, Gitleaks, ...) into canonical records."""
     with guarded():
         if list_formats:
-            typer.echo(_listing(list_as), nl=False)
+            echo(_listing(list_as), nl=False)
             return
         if format_name is None or file is None or output is None:
             raise UsageError("usage: exposure-reporter import FORMAT FILE --output FILE (or --list)")
         importer = get_importer(format_name)
         context = _context(file, output, asset_id, collected_at)
-        records = collect(importer, file, context)
+        context = replace(context, timezone=_zone(timezone), date_order=_date_order(date_order))
+        records, notes = collect_all(importer, file, context)
         _write_atomically(output, (records_jsonl_line(r) for r in records))
+        for note in notes:  # what the records cannot prove (e.g. a scan that examined nothing)
+            where = f"{note.location}: " if note.location else ""
+            echo(f"warning: {file}: {printable(where + note.message)}", err=True)
         counts = Counter(r.kind for r in records)
         summary = ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "no records"
-        typer.echo(f"{output}: {summary}")
+        echo(f"{output}: {summary}", err=same_as_stdout(output))  # `-o /dev/stdout`: records alone there
 
 
 def _context(file: Path, output: Path, asset_id: str | None, collected_at: str | None) -> ImportContext:
     if not file.is_file():
         raise UsageError(f"{file}: no such file")
-    if output.exists() and output.resolve() == file.resolve():
+    if os.path.realpath(output) == os.path.realpath(file):
         raise UsageError("--output must not be the input file: evidence is never modified")
     if asset_id is not None and not re.fullmatch(ID_PATTERN, asset_id):
         raise UsageError("--asset-id: not a valid identifier (letters, digits and ._:/@#+=~-)")
@@ -78,27 +92,23 @@ def _context(file: Path, output: Path, asset_id: str | None, collected_at: str |
     return ImportContext(source_path=str(file), asset_id=asset_id, collected_at=moment)
 
 
+def _zone(name: str | None) -> str | None:
+    if name is not None and not is_time_zone(name):
+        raise UsageError("--timezone: not an IANA time zone name (e.g. UTC, Europe/Berlin, America/New_York)")
+    return name
+
+
+def _date_order(order: str | None) -> str | None:
+    if order is not None and order not in DATE_ORDERS:
+        raise UsageError("--date-order must be one of: " + ", ".join(DATE_ORDERS))
+    return order
+
+
 def _write_atomically(target: Path, lines: Iterable[str]) -> None:
-    """Temp file in the target's directory, then os.replace: never a half-written output."""
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as exc:
-        raise OutputError(f"{target}: cannot be written ({type(exc).__name__})") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            for line in lines:
-                stream.write(line + "\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise OutputError(f"{target}: cannot be written ({type(exc).__name__})") from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    """Never a half-written output, never a replaced device, FIFO or link (reporter.output)."""
+    with open_output(target) as handle:
+        for line in lines:
+            handle.write(line.encode("utf-8") + b"\n")
 
 
 def _listing(list_as: str) -> str:

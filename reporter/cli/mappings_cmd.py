@@ -14,7 +14,7 @@ from reporter.catalog.loader import check_library, load_library
 from reporter.catalog.tree import PACK_MANIFEST
 from reporter.catalog.views import coverage_view, lint_view, list_view, show_view
 from reporter.checks.registry import known_check_ids
-from reporter.cli.common import MappingsOption, app, guarded
+from reporter.cli.common import MappingsOption, app, echo, guarded
 from reporter.errors import MappingsError
 
 
@@ -45,10 +45,10 @@ def _packs(pack: Path | None) -> list[Path]:
 
 def _emit(view: dict[str, Any], fmt: OutputFormat, render: Any) -> None:
     if fmt is OutputFormat.JSON:
-        typer.echo(json.dumps(view, indent=2, ensure_ascii=False))
+        echo(json.dumps(view, indent=2, ensure_ascii=False))
     else:
         for line in render(view):
-            typer.echo(line)
+            echo(line)
 
 
 def _clip(text: str | None, width: int = 78) -> str:

@@ -30,16 +30,19 @@ from reporter.cli.bundle_options import (
     MemoryOption,
     load_options,
     progress_bar,
+    refuse_outputs_in_bundle,
 )
-from reporter.cli.common import MappingsOption, app, err, guarded
+from reporter.cli.common import MappingsOption, app, echo, err, guarded
 from reporter.cli.validate_cmd import render_text
-from reporter.errors import ExitCode
-from reporter.output import write_set
-from reporter.report.formats import DEFAULT_FORMATS
+from reporter.errors import ExitCode, UsageError
+from reporter.output import prepare_directory, write_set
+from reporter.report.formats import DEFAULT_FORMATS, REGISTRY
 from reporter.report.render import render_report
-from reporter.report.request import prepare
+from reporter.report.request import ReportRequest, prepare
 
 DEFAULT_FORMAT_TEXT = ",".join(DEFAULT_FORMATS)
+# Every file a report set can hold: a new set removes those of the previous set it does not write.
+REPORT_FILES = frozenset(name for spec in REGISTRY.values() for name in spec.files)
 OutputDirOption = Annotated[
     Path,
     typer.Option(
@@ -88,10 +91,9 @@ def report(
     """Assess a bundle and write the auditor report. The generation time printed in the report is
     SOURCE_DATE_EPOCH when set (reproducible output), else the current time."""
     with guarded(), progress_bar(True) as progress:
-        request = prepare(
-            formats, baseline=baseline, logo=logo, title=title, classification=classification, environ=os.environ
-        )
-        write_set(output_dir, {})  # fail early (exit 4) when the directory cannot be written
+        request = _request(formats, baseline, logo, title, classification)
+        refuse_outputs_in_bundle(bundle, output_dir=output_dir, db=db)
+        prepare_directory(output_dir)  # fail early (exit 4) when the directory cannot be written
         library = load_library([mappings] if mappings else [])
         options = load_options(db, max_file_mib, max_line_mib, memory_limit, progress)
         result = run(bundle, library, options, as_of, max_gaps, exports=True)
@@ -99,10 +101,21 @@ def report(
             err(render_text(result.validation, quiet=True).rstrip())
             raise typer.Exit(int(ExitCode.INVALID))
         files = render_report(request.inputs(result.assessment, result.exports, library), request.formats)
-        written = write_set(output_dir, files)
-        typer.echo(summary_line(result.assessment))
-        typer.echo(f"wrote {', '.join(p.name for p in written)} to {output_dir}")
+        written = write_set(output_dir, files, owned=REPORT_FILES)
+        echo(summary_line(result.assessment))
+        echo(f"wrote {', '.join(p.name for p in written)} to {output_dir}")
     failing = failing_gaps(result.assessment, fail_on)
     if failing:
         err(f"{failing:,} unexcepted gap(s) at or above '{fail_on.value}'")
         raise typer.Exit(int(ExitCode.GAPS))
+
+
+def _request(
+    formats: str, baseline: Path | None, logo: Path | None, title: str | None, classification: str | None
+) -> ReportRequest:
+    try:
+        return prepare(
+            formats, baseline=baseline, logo=logo, title=title, classification=classification, environ=os.environ
+        )
+    except RecursionError:  # json.loads follows nesting with the interpreter's own stack
+        raise UsageError(f"--baseline {baseline}: JSON nested deeper than results.json ever is") from None

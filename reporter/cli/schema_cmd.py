@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from reporter.cli.common import app, guarded
+from reporter.cli.common import app, echo, guarded
 from reporter.errors import UsageError
 from reporter.models.kinds import KINDS
 from reporter.models.schema import json_schema, schema_names
@@ -40,8 +40,8 @@ def schema(
         if kind is None:
             for name in schema_names():
                 purpose = KINDS[name].purpose if name in KINDS else _PURPOSE[name]
-                typer.echo(f"{name:<24}{purpose}")
+                echo(f"{name:<24}{purpose}")
             return
         if kind not in schema_names():
             raise UsageError(f"unknown kind '{kind}'; one of: {', '.join(schema_names())}")
-        typer.echo(json.dumps(json_schema(kind, array=array), indent=2, sort_keys=False))
+        echo(json.dumps(json_schema(kind, array=array), indent=2, sort_keys=False))

@@ -21,9 +21,10 @@ from reporter.cli.bundle_options import (
     MemoryOption,
     load_options,
     progress_bar,
+    refuse_outputs_in_bundle,
 )
-from reporter.cli.common import MappingsOption, app, guarded
-from reporter.errors import ExitCode
+from reporter.cli.common import MappingsOption, app, echo, guarded
+from reporter.errors import ExitCode, printable
 from reporter.models.issues import Issue, IssueSeverity
 from reporter.pipeline import validate_bundle
 
@@ -49,14 +50,15 @@ def validate(
     """Check a bundle: safe to open, files match their hashes, every record valid, every reference
     resolves. Exit 0 valid (warnings allowed), 3 invalid, 2 not a bundle."""
     with guarded(), progress_bar(output_format is OutputFormat.TEXT and not quiet) as progress:
+        refuse_outputs_in_bundle(bundle, db=db)
         library = load_library([mappings] if mappings else [])
         options = load_options(db, max_file_mib, max_line_mib, memory_limit, progress)
         options = replace(options, control_ids=frozenset(library.controls))
         report = validate_bundle(bundle, options)
     if output_format is OutputFormat.JSON:
-        typer.echo(report.model_dump_json(indent=2))
+        echo(report.model_dump_json(indent=2))
     else:
-        typer.echo(render_text(report, quiet=quiet), nl=False)
+        echo(render_text(report, quiet=quiet), nl=False)
     raise typer.Exit(int(ExitCode.OK if report.valid else ExitCode.INVALID))
 
 
@@ -67,28 +69,31 @@ def _where(issue: Issue) -> str:
     elif issue.record is not None:
         parts.append(f"record {issue.record}")
     if issue.field:
-        parts.append(f"field {issue.field}")
+        parts.append(f"field {printable(issue.field)}")
     return ", ".join(parts)
 
 
 def render_text(report: ValidationReport, *, quiet: bool = False) -> str:
-    """Issues grouped by file, then one summary line."""
+    """Issues grouped by file, then one summary line. Evidence text (file names, values quoted in
+    messages) is printed with its control characters escaped: it can never move the cursor,
+    recolour the terminal or forge a line of its own."""
     lines: list[str] = []
     shown = [i for i in report.issues if not quiet or i.severity is IssueSeverity.ERROR]
     records = {f.path: f for f in report.files}
     for file, group in groupby(shown, key=lambda i: i.file or ""):
         info = records.get(file)
-        head = file or "(bundle)"
+        head = printable(file) or "(bundle)"
         if info is not None:
             noun = "record" if info.records == 1 else "records"
             head += f"  ({info.records} {noun}: {', '.join(info.kinds) or 'no kind read'})"
         lines.append(head)
         for issue in group:
             where = _where(issue)
-            lines.append(f"  {issue.severity.value:<8} {issue.code:<28} {where + ': ' if where else ''}{issue.message}")
+            message = printable(issue.message)
+            lines.append(f"  {issue.severity.value:<8} {issue.code:<28} {where + ': ' if where else ''}{message}")
     verdict = "valid" if report.valid else "INVALID"
     lines.append(
-        f"{report.bundle}: {verdict} — {report.errors} error(s), {report.warnings} warning(s) in "
+        f"{printable(report.bundle)}: {verdict} — {report.errors} error(s), {report.warnings} warning(s) in "
         f"{len(report.files)} file(s), {report.records} record(s)"
     )
     return "\n".join(lines) + "\n"

@@ -12,13 +12,16 @@ import hashlib
 import json
 import math
 import re
+import urllib.parse
 import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from itertools import accumulate
 from pathlib import Path
 from typing import IO, Any, NamedTuple, cast
 
 from reporter.errors import ImportFormatError, Location
+from reporter.importers._packages import looks_like
 from reporter.importers.interface import ImportContext, ImportLimits
 from reporter.models.common import ID_PATTERN
 from reporter.models.evidence import (
@@ -167,10 +170,21 @@ def _lines(reader: _CountingReader, where: Where, limits: ImportLimits) -> Itera
 
 
 # ---------------------------------------------------------------------------------------------
-# JSON with depth and number checks
+# JSON with depth, number and duplicate-key checks
 
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+# A JSON string, or an unterminated one running to the end of the text: from every quote it
+# matches (possessively, never backtracking), so removing strings never restarts inside one and
+# every character is read once. (A pattern that can fail from a quote is quadratic: 400 KB of
+# escaped quotes once took over 5 minutes.)
+_STRINGS = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\\?\Z)', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_END = "\x00"  # cannot stand outside a string in JSON: still there after stripping = no open string
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+class _DuplicateKeyError(ValueError):
+    """An object repeats a key (raised while decoding, located afterwards)."""
 
 
 def _reject_constant(_: str) -> Any:
@@ -184,16 +198,31 @@ def _finite_float(text: str) -> float:
     return value
 
 
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # A repeated key is read as its first value by some readers and its last by others (jq,
+    # Python), so two tools would see different evidence in one file: refuse it.
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        raise _DuplicateKeyError
+    return value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float, object_pairs_hook=_unique_keys)
+
+
+def _scan_brackets(text: str) -> tuple[int, int, bool]:
+    """(net change, deepest level, ends inside a string) of JSON nesting in `text`, read from the
+    start outside any string, in time linear in its length."""
+    bare = _STRINGS.sub("", text + _END)
+    brackets = _NOT_BRACKET.sub("", bare)
+    levels = accumulate(map(_STEP.__getitem__, brackets))
+    change = brackets.count("[") + brackets.count("{") - brackets.count("]") - brackets.count("}")
+    return change, max(0, max(levels, default=0)), not bare.endswith(_END)
 
 
 def bracket_delta(text: str) -> tuple[int, int]:
     """(net change, deepest level) of JSON nesting in `text`, ignoring brackets inside strings."""
-    depth = deepest = 0
-    for char in _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)):
-        depth += 1 if char in "[{" else -1
-        deepest = max(deepest, depth)
-    return depth, deepest
+    return _scan_brackets(text)[:2]
 
 
 def check_depth(text: str, where: Where, max_depth: int) -> None:
@@ -204,6 +233,12 @@ def check_depth(text: str, where: Where, max_depth: int) -> None:
         raise where.error(f"JSON is nested deeper than {max_depth} levels")
 
 
+def _skip_blank(text: str, index: int) -> int:
+    """The index of the first non-blank character at or after `index`."""
+    blank = _WHITESPACE.match(text, index)
+    return blank.end() if blank else index
+
+
 def _decode_error(exc: ValueError, where: Where) -> ImportFormatError:
     if isinstance(exc, json.JSONDecodeError):  # its msg names the syntax problem, not the content
         line = (where.line or 1) + exc.lineno - 1
@@ -211,15 +246,31 @@ def _decode_error(exc: ValueError, where: Where) -> ImportFormatError:
     return where.error("is not valid JSON: a number is out of range or not finite")
 
 
-def parse_json(text: str, where: Where, max_depth: int) -> Any:
-    """One JSON value from text, with the depth check and strict numbers."""
-    check_depth(text, where, max_depth)
+def _decode_at(text: str, index: int, where: Where, max_depth: int) -> tuple[Any, int]:
+    """The JSON value starting at `index` and the index after it, every failure an error."""
     try:
-        return _DECODER.decode(text)
+        return _DECODER.raw_decode(text, index)
     except RecursionError:
         raise where.error(f"JSON is nested deeper than {max_depth} levels") from None
+    except _DuplicateKeyError:
+        raise _duplicate_key_error(text, index, where) from None
     except ValueError as exc:
         raise _decode_error(exc, where) from None
+
+
+def parse_json(text: str, where: Where, max_depth: int) -> Any:
+    """One JSON value from text, with the depth check, strict numbers and no repeated keys."""
+    check_depth(text, where, max_depth)
+    value, end = _decode_at(text, _skip_blank(text, 0), where, max_depth)
+    end = _skip_blank(text, end)
+    if end < len(text):
+        second = (where.line or 1) + text.count("\n", 0, end)
+        seen = looks_like_tool(value)
+        raise where.error(
+            f"holds several JSON values one after another (the second starts on line {second}), "
+            "not one JSON document" + (f"; the first looks like {seen}" if seen else "")
+        )
+    return value
 
 
 def load_json(path: Path, context: ImportContext) -> Any:
@@ -245,7 +296,10 @@ def first_char(path: Path, where: Where) -> str:
 
 def iter_json_stream(path: Path, context: ImportContext) -> Iterator[tuple[int, Any]]:
     """(first line, value) for each JSON value of a stream: one per line (NDJSON), pretty-printed
-    objects one after another, several on a line, a last line without newline."""
+    objects one after another, several on a line, a last line without newline.
+
+    Lines are counted one by one: a JSON string cannot hold a raw newline, so every line of valid
+    JSON starts outside a string, and a line ending inside one is decoded at once for the error."""
     where, limits = start(context), context.limits
     buffer: list[str] = []
     size = depth = begin = 0
@@ -262,8 +316,9 @@ def iter_json_stream(path: Path, context: ImportContext) -> Iterator[tuple[int, 
         size += len(line)
         if size > limits.max_record_bytes:
             raise where.on_line(begin).error(f"JSON value is longer than the limit of {limits.max_record_bytes} bytes")
-        depth += bracket_delta(line)[0]
-        if depth <= 0:
+        change, _, open_string = _scan_brackets(line)
+        depth += change
+        if depth <= 0 or open_string:
             yield from _decode_values("".join(buffer), where.on_line(begin), limits)
             buffer, size, depth = [], 0, 0
     if buffer:
@@ -274,18 +329,78 @@ def _decode_values(text: str, where: Where, limits: ImportLimits) -> Iterator[tu
     check_depth(text, where, limits.max_json_depth)
     index = 0
     while True:
-        while index < len(text) and text[index] in " \t\r\n":
-            index += 1
+        index = _skip_blank(text, index)
         if index == len(text):
             return
         line = (where.line or 1) + text.count("\n", 0, index)
-        try:
-            value, index = _DECODER.raw_decode(text, index)
-        except RecursionError:
-            raise where.error(f"JSON is nested deeper than {limits.max_json_depth} levels") from None
-        except ValueError as exc:
-            raise _decode_error(exc, where) from None
+        value, index = _decode_at(text, index, where, limits.max_json_depth)
         yield line, value
+
+
+# Locating a repeated key: a second, token-level pass, made only when the decoder has found one.
+
+_TOKEN = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"|[\[\]{}:,]', re.DOTALL)
+# A field name, safe to print: a word with at most a two-digit suffix (Git, S3, Results). Any
+# other key (a map key from the data, possibly a secret) is printed as `?`.
+_NAME_LIKE = re.compile(r"[A-Za-z_][A-Za-z_-]{0,39}[0-9]{0,2}")
+
+
+def safe_key(key: str) -> str:
+    """A key of the data as it may appear in a message: itself when it is a plain field name,
+    else `?` (map keys come from the evidence and may hold anything)."""
+    return key if _NAME_LIKE.fullmatch(key) else "?"
+
+
+class _Container:
+    """An array or object being scanned: its position for paths, and the keys seen so far."""
+
+    def __init__(self, is_object: bool) -> None:
+        self.is_object, self.index, self.key = is_object, 0, ""
+        self.keys: set[str] = set()
+
+    def step(self) -> str:
+        """This container's part of the path to its current member."""
+        if not self.is_object:
+            return f"[{self.index}]"
+        return f".{safe_key(self.key)}"
+
+
+def _first_repeated_key(text: str, index: int) -> tuple[int, str, str] | None:
+    """(offset, path of its object, key) of the first key repeated in one object after `index`.
+
+    The decoder stopped at the end of the object holding it, and everything before that parsed,
+    so this scan never meets invalid JSON before it finds the key."""
+    stack: list[_Container] = []
+    previous: re.Match[str] | None = None
+    for token in _TOKEN.finditer(text, index):
+        char = token[0]
+        if char in "[{":
+            stack.append(_Container(char == "{"))
+        elif char in "]}" and stack:
+            stack.pop()
+        elif char == "," and stack and not stack[-1].is_object:
+            stack[-1].index += 1
+        elif char == ":" and stack and previous is not None and previous[0][0] == '"':
+            container, key = stack[-1], json.loads(previous[0])  # escapes normalised: "\u0061" is "a"
+            if key in container.keys:
+                return previous.start(), "".join(c.step() for c in stack[:-1]).lstrip("."), key
+            container.keys.add(key)
+            container.key = key
+        previous = token
+    return None
+
+
+def _duplicate_key_error(text: str, index: int, where: Where) -> ImportFormatError:
+    found = _first_repeated_key(text, index)
+    if found is None:  # not reached: the decoder saw the repeat
+        return where.error("has an object with a repeated key")
+    offset, path, key = found
+    line = (where.line or 1) + text.count("\n", 0, offset)
+    full = ".".join(p for p in (where.path, path) if p).replace(".[", "[")
+    named = f"the key {key!r}" if safe_key(key) == key else "a key"
+    return Where(where.file, line, full).error(
+        f"repeats {named} in one object: JSON readers disagree on which value counts, so the file is refused"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -606,10 +721,15 @@ def asset_id(native: str | None, context: ImportContext, where: Where) -> str:
     """The manifest's asset_id when given, else the tool's own name for the asset."""
     if context.asset_id:
         return context.asset_id
-    if native and re.fullmatch(ID_PATTERN, native):
-        return native
     if not native:
         raise where.error("does not name the scanned asset: set asset_id (--asset-id)")
+    if scrub_location(native) != native:  # `trivy repo https://user:token@host/…`: never an id
+        raise where.error(
+            "names the asset by a URL that may carry a credential, so it is neither used nor quoted: "
+            "set asset_id (--asset-id)"
+        )
+    if re.fullmatch(ID_PATTERN, native):
+        return native
     raise where.error(
         f"names the asset {native[:80]!r}, which is not usable as an asset id: "
         "set asset_id (--asset-id) and list the name as an alias of that asset"
@@ -639,20 +759,117 @@ class AssetResolver:
 
 # ---------------------------------------------------------------------------------------------
 # Secrets: only locations and fingerprints leave an importer
+#
+# A location names a place (repository URL, scp-style remote, path, image, bucket, link) and may
+# carry a credential: userinfo, a token in the query or fragment, or a form parsers read
+# differently. URLs are split with urllib.parse (the standard library: maintained with Python's
+# security fixes, no dependency to vet) and only scheme, host, port and path are kept; anything
+# urllib could read otherwise than git, curl or a browser (an '@' outside one userinfo, a
+# non-numeric port, whitespace, control characters or backslashes) is treated as secret whole.
 
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+# user[:secret]@host.example followed by :path (scp-style git remote), /path or nothing
+_USER_AT_HOST = re.compile(r"[^@/\\\s]+@(?P<rest>(?:[A-Za-z0-9-]+\.)+[A-Za-z][A-Za-z0-9-]*(?:[:/][^@\s]*)?)")
+_IMAGE_DIGEST = re.compile(r"@[A-Za-z0-9+._-]+:[0-9a-fA-F]{32,}")  # alpine:3.19@sha256:…
+_DRIVE = re.compile(r"[A-Za-z]:(?=\\)")  # C:\ at the start (C:/ could be the user "C" and a password)
+_TWO_AT = re.compile(r"@[^/\\@]*@")  # two '@' in one path segment
+_NOT_IN_URL = re.compile(r"[\x00-\x20\x7f\\]")
+
+
+def redacted_location(text: str) -> str:
+    """The placeholder of a location that may hide a credential: a short hash keeps two such
+    locations apart (a hash, not the text, so the credential is not recoverable from a report)."""
+    return f"<redacted-url:{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}>"
+
+
+def _scrub_url(url: str) -> str:
+    if _NOT_IN_URL.search(url):
+        return redacted_location(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018  # raises ValueError for "user:pa/ss@" read as host:port
+    except ValueError:
+        return redacted_location(url)
+    userinfo, _, host = parts.netloc.rpartition("@")
+    if "@" in userinfo or "@" in parts.path:  # which '@' ends the userinfo is a guess
+        return redacted_location(url)
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def _userinfo_like(text: str) -> bool:
+    """`user:pa/ss@…` (a ':' anywhere before the last '@') or two '@' in one path segment: which
+    '@' ends a userinfo is a guess. Image digests and a leading drive letter do not count."""
+    bare = _IMAGE_DIGEST.sub("", text)
+    if drive := _DRIVE.match(bare):
+        bare = bare[drive.end() :]
+    return ":" in bare[: max(bare.rfind("@"), 0)] or _TWO_AT.search(bare) is not None
+
+
+def scrub_location(text: str) -> str:
+    """A location without credentials: URLs keep scheme://host[:port]/path (userinfo, query and
+    fragment dropped), scp-style remotes keep host:path, other text loses a query string; text
+    where a credential may hide in a form parsers disagree on becomes `redacted_location`."""
+    if _SCHEME.match(text):
+        return _scrub_url(text)
+    if "://" in text:  # a URL after other text
+        return redacted_location(text)
+    if remote := _USER_AT_HOST.fullmatch(text):  # user:secret@host.example:owner/repo
+        text = remote["rest"]
+    elif _userinfo_like(text):
+        return redacted_location(text)
+    query = text.find("?")
+    return text[:query] if query >= 0 and "=" in text[query:] else text
 
 
 def strip_userinfo(url: str) -> str:
-    """A URL without `user:password@` (a clone URL can carry a token)."""
-    return _USERINFO.sub(r"\1", url)
+    """A URL without `user:password@`, tokens in its query or fragment, or ambiguous forms
+    (`scrub_location`; the name is kept for its callers)."""
+    return scrub_location(url)
 
 
 def secret_location(prefix: str | None, commit: str | None, file: str | None, line: Any) -> str:
-    """`prefix@commit:file:line`, leaving out the parts that are unknown."""
-    head = strip_userinfo(prefix) if prefix else ""
+    """`prefix@commit:file:line`, leaving out the parts that are unknown; every part is scrubbed."""
+    head = scrub_location(prefix) if prefix else ""
     if commit:
+        commit = scrub_location(commit)
         head = f"{head}@{commit}" if head else commit
-    tail = ":".join(str(p) for p in (file, line) if p not in (None, ""))
+    tail = ":".join(str(p) for p in (scrub_location(file) if file else None, line) if p not in (None, ""))
     location = ":".join(p for p in (head, tail) if p)
     return location or "unknown"
+
+
+def opt_line(data: dict[str, Any], key: str, where: Where) -> int | None:
+    """A line number: an integer of 0 or more (digit strings accepted); anything else is an error
+    naming the field, so that no text reaches a location through it."""
+    line = opt_int(data, key, where)
+    if line is not None and line < 0:
+        raise where.at(key).error("expected a line number (0 or more)")
+    return line
+
+
+_SECRET_TOOL_SHAPES: tuple[tuple[Callable[[dict[str, Any]], bool], str], ...] = (
+    (
+        lambda e: "stringsFound" in e and bool({"reason", "commitHash"} & set(e)),
+        "TruffleHog 2.x output (also trufflehog3's legacy format), which is not supported: "
+        "run TruffleHog v3 with --json",
+    ),
+    (
+        lambda e: isinstance(e.get("rule"), dict) and bool({"path", "secret"} & set(e)),
+        "trufflehog3 output (a different tool from TruffleHog), which is not supported",
+    ),
+    (
+        lambda e: {"level", "msg"} <= set(e) and not {"SourceMetadata", "DetectorName"} & set(e),
+        "a TruffleHog log line (capture standard output only: logs go to standard error)",
+    ),
+)
+
+
+def looks_like_tool(value: Any) -> str | None:
+    """Which tool's output a parsed JSON value (a document, an array entry or a stream line)
+    looks like, for refusing it by name; None when unknown."""
+    entry = value[0] if isinstance(value, list) and value else value
+    if isinstance(entry, dict):
+        for test, name in _SECRET_TOOL_SHAPES:
+            if test(entry):
+                return name
+    return looks_like(value) or (looks_like([value]) if isinstance(value, dict) else None)

@@ -28,6 +28,7 @@ INFO = ImporterInfo(
     produce_with="curl -fsSLO https://epss.empiricalsecurity.com/epss_scores-YYYY-MM-DD.csv.gz",
     notes="Enrichment keyed by CVE. Scores of different model versions are not comparable.",
     extensions=(".csv", ".csv.gz"),
+    utf8_text=False,  # the daily file is published gzip-compressed: iter_lines checks size, lines and UTF-8
 )
 
 _COMMENT_FIELD = re.compile(r"(model_version|score_date):([^,]+)")

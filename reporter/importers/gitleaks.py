@@ -1,5 +1,6 @@
-"""Gitleaks JSON (v8 and legacy v7 lowercase keys) → secret_exposures. `Secret`, `Match`, `line`,
-`offender`, author, email and commit message are never read; only locations and fingerprints."""
+"""Gitleaks JSON (v8 and legacy v7 lowercase keys) → secret_exposures. `Secret`, `Match`, `Line`,
+`line`, `offender`, author, email and commit message are never read; only locations and
+fingerprints, scrubbed of credentials."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ from reporter.importers._common import (
     compact,
     iso,
     load_json,
-    opt_int,
+    looks_like_tool,
+    opt_line,
     opt_str,
     scan_time,
+    scrub_location,
     secret_location,
     stable_id,
     start,
@@ -30,7 +33,10 @@ INFO = ImporterInfo(
     format="gitleaks-json",
     tool="Gitleaks",
     kinds=("secret_exposures",),
-    tested_versions="v8 JSON reporter golden and --redact baseline (8.x); legacy v7 lowercase keys",
+    tested_versions=(
+        "v8 (golden files, --redact, dir mode, jsonextra template, multi-line secrets, no Fingerprint); "
+        "v7 lowercase keys (7.x, also no-git mode); null and [] for no leaks"
+    ),
     produce_with="gitleaks git|dir --report-format json --report-path gitleaks.json",
     notes="The report names neither the repository nor the scan time: set asset_id and collected_at.",
     extensions=(".json",),
@@ -60,27 +66,32 @@ class GitleaksImporter:
     def read(self, path: Path, context: ImportContext) -> Iterator[ImportedRecord]:
         """Yield one secret exposure per leak."""
         where = start(context)
-        leaks = as_list(load_json(path, context), where)
-        if not leaks:
-            return
-        detected = scan_time(None, context, where, "the detection time (Gitleaks records none)")
-        for i, item in enumerate(leaks):
-            yield _exposure(as_obj(item, where.at(i)), where.at(i), context, detected)
+        document = load_json(path, context)
+        if isinstance(document, dict):
+            seen = looks_like_tool(document)
+            raise where.error(
+                f"is not a Gitleaks report (an array of leaks){f': it looks like {seen}' if seen else ''}"
+            )
+        detected: datetime | None = None
+        for i, item in enumerate(as_list(document, where)):
+            leak = as_obj(item, where.at(i))
+            keys = _keys(leak, where.at(i))  # another tool's file is named before anything is asked
+            detected = detected or scan_time(None, context, where, "the detection time (Gitleaks records none)")
+            yield _exposure(leak, keys, where.at(i), context, detected)
 
 
-def _exposure(leak: dict[str, Any], where: Where, context: ImportContext, detected: datetime) -> ImportedRecord:
-    legacy = "RuleID" not in leak and "rule" in leak
-    keys = _V7 if legacy else _V8
+def _exposure(
+    leak: dict[str, Any], keys: _Keys, where: Where, context: ImportContext, detected: datetime
+) -> ImportedRecord:
+    legacy = keys is _V7
     rule = opt_str(leak, keys.rule, where)
     if rule is None:
         raise where.at(keys.rule).error("is missing")
     file = opt_str(leak, keys.file, where)
     commit = opt_str(leak, keys.commit, where)
-    line = opt_int(leak, keys.line, where)
-    # Gitleaks' own fingerprint (what .gitleaksignore uses); early v8 and v7 lack it, so it is
-    # computed the same way: commit:file:rule:line, or file:rule:line without git.
+    line = opt_line(leak, keys.line, where)
     native = None if legacy else opt_str(leak, "Fingerprint", where)
-    fingerprint = native or ":".join(str(p) for p in (commit, file, rule, line) if p is not None)
+    fingerprint = _fingerprint(native, commit, file, rule, line)
     data = {
         "id": stable_id("gitleaks", context.asset_id or "", fingerprint),
         "asset_id": context.asset_id,
@@ -91,6 +102,27 @@ def _exposure(leak: dict[str, Any], where: Where, context: ImportContext, detect
         "detected_at": iso(detected),
     }
     return ImportedRecord("secret_exposures", compact(data), str(where))
+
+
+def _keys(leak: dict[str, Any], where: Where) -> _Keys:
+    """The generation of one leak's keys; another tool's object is refused by name."""
+    if "RuleID" in leak:
+        return _V8
+    if isinstance(leak.get("rule"), str) and {"offender", "lineNumber", "line", "commit", "file"} & set(leak):
+        return _V7
+    seen = looks_like_tool(leak)
+    raise where.error(f"is not a Gitleaks leak{f': it looks like {seen}' if seen else ' (no RuleID or rule)'}")
+
+
+def _fingerprint(native: str | None, commit: str | None, file: str | None, rule: str, line: int | None) -> str:
+    """Gitleaks' own fingerprint (what .gitleaksignore uses), credentials scrubbed. Early v8 and
+    v7 lack it, so it is computed the same way: commit:file:rule:line, or file:rule:line without
+    git; a native one of that shape is rebuilt from the scrubbed parts, any other is scrubbed whole."""
+    parts = (commit, file, rule, line)
+    if native is None or native == ":".join(str(p) for p in parts if p is not None):
+        clean = (scrub_location(commit) if commit else None, scrub_location(file) if file else None, rule, line)
+        return ":".join(str(p) for p in clean if p is not None)
+    return scrub_location(native)
 
 
 def _repository(leak: dict[str, Any], legacy: bool, context: ImportContext, where: Where) -> str | None:

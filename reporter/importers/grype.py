@@ -1,5 +1,6 @@
-"""Grype JSON (`-o json`): matches and ignoredMatches → findings (with KEV, EPSS and a VEX status
-for ignored ones) and one scan of the source; a non-CVE id is replaced by its related CVEs."""
+"""Grype JSON (`-o json`): matches and ignoredMatches → findings (sightings of the report's one
+scan, with KEV, EPSS and a VEX status for ignored ones); a non-CVE id is replaced by its related
+CVEs, and a CVE without severity or CVSS takes its related advisory's."""
 
 from __future__ import annotations
 
@@ -34,14 +35,25 @@ from reporter.importers._common import (
     timestamp_at,
     vuln_id,
 )
+from reporter.importers._packages import (
+    OS_PACKAGE_TYPES,
+    clean_purl,
+    fix_ref,
+    merge_sighting,
+    not_this_format,
+    package_key,
+    purl_arch,
+    purl_type,
+    unique,
+    versionless,
+)
 from reporter.importers.interface import ImportContext, ImportedRecord, ImporterInfo
 
 INFO = ImporterInfo(
     format="grype-json",
     tool="Grype",
     kinds=("scans", "findings"),
-    tested_versions="JSON presenter golden file (knownExploited, epss, risk; grype 0.8x+); "
-    "older output without enrichment",
+    tested_versions="grype 0.7-0.96 (DefectDojo samples), JSON presenter golden files (knownExploited, epss, risk)",
     produce_with="grype IMAGE_OR_DIR -o json --file grype.json",
     notes="ignoredMatches become findings with a vex_status; descriptor.timestamp is the scan time.",
     extensions=(".json",),
@@ -60,13 +72,18 @@ _CVSS_RANK = {"3.1": 0, "3.0": 1, "4.0": 2, "2.0": 3}
 class _Scan:
     asset: str
     at: datetime
+    id: str
+    distro: str | None  # distro.name, lower case: the OS whose packages were catalogued
+    source: str  # source.type: image, directory, file, sbom (unknown when absent)
 
 
 @dataclass(frozen=True)
 class _Package:
-    key: str
+    key: tuple[Any, ...]  # what stays the same when the package is upgraded in place
     name: str | None
     version: str | None
+    purl: str | None
+    scope_key: str
 
 
 class GrypeImporter:
@@ -77,21 +94,37 @@ class GrypeImporter:
     def read(self, path: Path, context: ImportContext) -> Iterator[ImportedRecord]:
         """Yield the scan and one finding per (package, CVE) match."""
         where = start(context)
-        report = as_obj(load_json(path, context), where)
-        if "matches" not in report:
-            raise where.error("is not a Grype JSON report (no 'matches')")
+        report = _report(load_json(path, context), where)
         descriptor = opt_obj(report, "descriptor", where)
-        scan = _Scan(
-            asset=asset_id(_source_name(report, where), context, where.at("source.target")),
-            at=scan_time(
-                timestamp_at(descriptor, "timestamp", where.at("descriptor")),
-                context,
-                where.at("descriptor.timestamp"),
-                "the scan time",
-            ),
+        asset = asset_id(_source_name(report, where), context, where.at("source.target"))
+        at = scan_time(
+            timestamp_at(descriptor, "timestamp", where.at("descriptor")),
+            context,
+            where.at("descriptor.timestamp"),
+            "the scan time",
         )
-        yield ImportedRecord("scans", _scan_data(scan), str(where))
+        scan = _Scan(
+            asset=asset,
+            at=at,
+            id=stable_id("grype", "scan", asset, iso(at)),
+            distro=(opt_str(opt_obj(report, "distro", where), "name", where.at("distro")) or "").lower() or None,
+            source=(opt_str(opt_obj(report, "source", where), "type", where.at("source")) or "unknown").lower(),
+        )
+        yield ImportedRecord("scans", _scan_data(scan, _target(report, where)), str(where))
         yield from _deduplicated(report, where, scan)
+
+
+def _report(document: Any, where: Where) -> dict[str, Any]:
+    """A Grype report: an object whose `matches` are match objects, written by grype."""
+    what = "a Grype JSON report"
+    if not isinstance(document, dict) or not isinstance(document.get("matches"), list):
+        raise where.error(not_this_format(what, document, "no 'matches' array"))
+    if not all(isinstance(m, dict) and "vulnerability" in m for m in document["matches"]):
+        raise where.error(not_this_format(what, document, "its matches have no 'vulnerability'"))
+    tool = opt_str(opt_obj(document, "descriptor", where), "name", where.at("descriptor"))
+    if tool and tool.lower() != "grype":
+        raise where.at("descriptor.name").error("names another tool than grype")
+    return document
 
 
 def _source_name(report: dict[str, Any], where: Where) -> str | None:
@@ -102,20 +135,39 @@ def _source_name(report: dict[str, Any], where: Where) -> str | None:
     return opt_str(source, "target", where.at("source"))
 
 
-def _scan_data(scan: _Scan) -> dict[str, Any]:
-    return {
-        "id": stable_id("grype", "scan", scan.asset, iso(scan.at)),
+def _target(report: dict[str, Any], where: Where) -> str | None:
+    """What was scanned: the user's input plus the image's manifest digest (else its image id)."""
+    source = opt_obj(report, "source", where)
+    target = source.get("target")
+    if not isinstance(target, dict):
+        return opt_str(source, "target", where.at("source"))
+    target_where = where.at("source.target")
+    name = opt_str(target, "userInput", target_where)
+    digest = opt_str(target, "manifestDigest", target_where) or opt_str(target, "imageID", target_where)
+    if name and digest and "@" not in name:
+        return f"{name}@{digest}"
+    return name or digest
+
+
+def _scan_data(scan: _Scan, target: str | None) -> dict[str, Any]:
+    keys = [f"os-pkgs:{scan.distro}"] if scan.distro else []
+    data = {
+        "id": scan.id,
         "asset_id": scan.asset,
         "tool": "grype",
         "authenticated": True,  # reads the artifact's own package databases
         "completed_at": iso(scan.at),
         "status": "completed",
+        "target": target,
+        "scope_keys": [*keys, f"grype-source:{scan.source}"],
     }
+    return compact(data)
 
 
 def _deduplicated(report: dict[str, Any], where: Where, scan: _Scan) -> Iterator[ImportedRecord]:
     """A CVE reached both directly and through a GHSA/distro advisory is one finding: the direct
-    match wins, as it carries the CVE's own severity."""
+    match wins, as it carries the CVE's own severity. Two versions of one package at one place
+    (an upgrade seen half done) are one finding with both versions."""
     kept: dict[str, tuple[bool, ImportedRecord]] = {}
     for section in ("matches", "ignoredMatches"):
         section_where = where.at(section)
@@ -125,6 +177,9 @@ def _deduplicated(report: dict[str, Any], where: Where, scan: _Scan) -> Iterator
                 previous = kept.get(record.data["id"])
                 if previous is None or (direct and not previous[0]):
                     kept[record.data["id"]] = (direct, record)
+                elif previous[1].data.get("installed_version") != record.data.get("installed_version"):
+                    merged = merge_sighting(previous[1].data, record.data)
+                    kept[record.data["id"]] = (previous[0], ImportedRecord(record.kind, merged, previous[1].location))
     for _, record in kept.values():
         yield record
 
@@ -135,57 +190,101 @@ def _findings(match: dict[str, Any], where: Where, scan: _Scan, section: str) ->
     raw_id = opt_str(vuln, "id", vuln_where)
     if raw_id is None:
         raise vuln_where.at("id").error("is missing")
-    package = _package(opt_obj(match, "artifact", where), where.at("artifact"))
+    package = _package(opt_obj(match, "artifact", where), where.at("artifact"), scan)
     vex = _vex(match, where) if section == "ignoredMatches" else None
-    for cve, details, details_where in _targets(raw_id, vuln, match, where):
-        canonical = vuln_id(cve, "grype", details_where.at("id"))
+    related = _related(match, where)
+    direct = is_cve(raw_id.upper())
+    for cve, cve_where in _targets(raw_id, related, where):
+        canonical = vuln_id(cve, "grype", cve_where.at("id"))
+        sources = [(vuln, vuln_where), *_first_named(related, cve)]
         data = {
-            "id": stable_id("grype", "finding", scan.asset, package.key, canonical),
+            "id": stable_id("grype", "finding", scan.asset, *package.key, canonical),
             "asset_id": scan.asset,
             "vuln_id": canonical,
             "package": package.name,
             "installed_version": package.version,
             "fixed_version": _fixed_version(vuln, vuln_where),
-            "severity": severity_of(vuln.get("severity") or details.get("severity")),
+            "purl": package.purl,
+            "severity": _severity(sources),
             "vex_status": vex,
             "first_detected_at": iso(scan.at),
             "last_seen_at": iso(scan.at),
             "state": "closed" if vex == "fixed" else "open",
             "source": "grype",
+            "scan_id": scan.id,
+            "scope_keys": [package.scope_key],
+            "fix_refs": _fix_refs(vuln, vuln_where),
         }
-        data.update(_cvss(vuln, vuln_where) or _cvss(details, details_where) or {})
+        data.update(next((c for c in (_cvss(s, w) for s, w in sources) if c), {}))
         data.update(_epss(vuln, canonical, vuln_where))
         data.update(_kev(vuln, canonical, vuln_where))
-        yield details is vuln, ImportedRecord("findings", compact(data), str(where))
+        yield direct, ImportedRecord("findings", compact(data), str(where))
 
 
-def _targets(
-    raw_id: str, vuln: dict[str, Any], match: dict[str, Any], where: Where
-) -> list[tuple[str, dict[str, Any], Where]]:
+def _related(match: dict[str, Any], where: Where) -> list[tuple[dict[str, Any], Where]]:
+    related_where = where.at("relatedVulnerabilities")
+    items = as_list(match.get("relatedVulnerabilities"), related_where)
+    return [(as_obj(item, related_where.at(i)), related_where.at(i)) for i, item in enumerate(items)]
+
+
+def _related_id(related: dict[str, Any], where: Where) -> str:
+    return (opt_str(related, "id", where) or "").upper()
+
+
+def _targets(raw_id: str, related: list[tuple[dict[str, Any], Where]], where: Where) -> list[tuple[str, Where]]:
     """The CVE ids a match stands for: its own id if a CVE, else the related CVEs, else the id."""
     if is_cve(raw_id.upper()):
-        return [(raw_id, vuln, where.at("vulnerability"))]
-    related_where = where.at("relatedVulnerabilities")
-    found: dict[str, tuple[str, dict[str, Any], Where]] = {}
-    for i, item in enumerate(as_list(match.get("relatedVulnerabilities"), related_where)):
-        related = as_obj(item, related_where.at(i))
-        related_id = (opt_str(related, "id", related_where.at(i)) or "").upper()
+        return [(raw_id, where.at("vulnerability"))]
+    found: dict[str, Where] = {}
+    for entry, entry_where in related:
+        related_id = _related_id(entry, entry_where)
         if is_cve(related_id):
-            found.setdefault(related_id, (related_id, related, related_where.at(i)))
-    return [found[k] for k in sorted(found)] or [(raw_id, vuln, where.at("vulnerability"))]
+            found.setdefault(related_id, entry_where)
+    return sorted(found.items()) or [(raw_id, where.at("vulnerability"))]
 
 
-def _package(artifact: dict[str, Any], where: Where) -> _Package:
+def _first_named(related: list[tuple[dict[str, Any], Where]], cve: str) -> list[tuple[dict[str, Any], Where]]:
+    """The related records, the one describing `cve` first: where severity and CVSS fall back to."""
+    return sorted(related, key=lambda entry: _related_id(*entry) != cve.upper())
+
+
+def _severity(sources: list[tuple[dict[str, Any], Where]]) -> str:
+    """The first known severity: the match's own, else its related records' (a CVE that NVD has
+    not rated yet takes the GHSA's)."""
+    for record, _ in sources:
+        severity = severity_of(record.get("severity"))
+        if severity != "unknown":
+            return severity
+    return "unknown"
+
+
+def _package(artifact: dict[str, Any], where: Where, scan: _Scan) -> _Package:
+    """An OS package is known by name (and arch); any other by name and where it was found,
+    with the installed version taken out of its paths."""
     name = opt_str(artifact, "name", where)
     version = opt_str(artifact, "version", where)
-    purl = opt_str(artifact, "purl", where)
-    kind = opt_str(artifact, "type", where)
+    purl = clean_purl(opt_str(artifact, "purl", where))
+    kind = (opt_str(artifact, "type", where) or "").lower()
+    if kind in OS_PACKAGE_TYPES:
+        key: tuple[Any, ...] = ("os-pkgs", package_key(name or "", purl_type(purl) or kind), purl_arch(purl))
+        scope = f"os-pkgs:{scan.distro}" if scan.distro else f"grype-source:{scan.source}"
+        return _Package(key, name, version, purl, scope)
     paths = sorted(
-        opt_str(as_obj(item, where.at("locations").at(i)), "path", where) or ""
+        versionless(opt_str(as_obj(item, where.at("locations").at(i)), "path", where), version)
         for i, item in enumerate(as_list(artifact.get("locations"), where.at("locations")))
     )
-    key = purl or f"{kind}:{name}@{version}"
-    return _Package(f"{key}|{'|'.join(paths)}", name, version)
+    return _Package(("pkg", name or "", *paths), name, version, purl, f"grype-source:{scan.source}")
+
+
+def _fix_refs(vuln: dict[str, Any], where: Where) -> list[str]:
+    """Vendor advisories of `advisories[].id` (RHSA, USN, DSA...). relatedVulnerabilities are
+    aliases of the flaw, not fixes."""
+    advisories_where = where.at("advisories")
+    items = as_list(vuln.get("advisories"), advisories_where)
+    return unique(
+        fix_ref(opt_str(as_obj(item, advisories_where.at(i)), "id", advisories_where.at(i)))
+        for i, item in enumerate(items)
+    )
 
 
 def _fixed_version(vuln: dict[str, Any], where: Where) -> str | None:

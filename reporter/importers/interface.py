@@ -33,6 +33,8 @@ class ImportContext:
     asset_id: str | None = None  # manifest's asset_id for formats that do not name the asset
     collected_at: datetime | None = None
     limits: ImportLimits = field(default_factory=ImportLimits)
+    timezone: str | None = None  # IANA zone of times written without one (apt history, Get-HotFix); None: UTC
+    date_order: str | None = None  # "mdy", "dmy" or "ymd" for locale-formatted dates (Get-HotFix); None: mdy
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,15 @@ class ImportedRecord:
     kind: str  # a record kind of reporter.models.kinds
     data: dict[str, Any]  # JSON-compatible field values of that kind's model
     location: str = ""  # position in the native file, e.g. "line 12" or "Results[0].Secrets[1]"
+
+
+@dataclass(frozen=True)
+class ImportNote:
+    """A warning an importer gives next to its records: they are valid but say less than they
+    seem to (a scan that examined nothing). Never quotes an evidence value."""
+
+    message: str
+    location: str = ""  # position in the native file, as for ImportedRecord
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,7 @@ class ImporterInfo:
     produce_with: str  # command that produces the input
     notes: str = ""
     extensions: tuple[str, ...] = field(default_factory=tuple)
+    utf8_text: bool = True  # False: the importer decodes gzip or UTF-16 itself; the bundle prescan only hashes it
 
 
 class Importer(Protocol):
@@ -63,12 +75,12 @@ class Importer(Protocol):
     `read` may yield an identical record twice (a VEX document repeating a statement, a host or
     a page listed twice): `reporter.importers.run.collect` validates every record against its
     kind's model, merges repeats, refuses two different records with one id and sorts them.
-    Callers use `collect` rather than `read`."""
+    Callers use `collect` (or `collect_all`, which also returns the notes) rather than `read`."""
 
     info: ImporterInfo
 
-    def read(self, path: Path, context: ImportContext) -> Iterator[ImportedRecord]:
-        """Yield canonical records; raise ImportFormatError (with a position) on garbage."""
+    def read(self, path: Path, context: ImportContext) -> Iterator[ImportedRecord | ImportNote]:
+        """Yield canonical records and notes; raise ImportFormatError (with a position) on garbage."""
         ...
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from reporter.importers import (
+    apt_history,
     aws_ssm,
+    aws_ssm_patches,
     cyclonedx,
     epss,
     gitleaks,
@@ -12,6 +14,7 @@ from reporter.importers import (
     nessus,
     trivy,
     trufflehog,
+    windows_hotfix,
 )
 from reporter.importers.interface import Importer, UnknownFormatError
 
@@ -27,6 +30,9 @@ IMPORTERS: dict[str, Importer] = {
         cyclonedx.IMPORTER,
         aws_ssm.IMPORTER,
         nessus.IMPORTER,
+        aws_ssm_patches.IMPORTER,
+        apt_history.IMPORTER,
+        windows_hotfix.IMPORTER,
     )
 }
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import ValidationError
 
 from reporter.errors import ImportFormatError, Location
-from reporter.importers.interface import ImportContext, ImportedRecord, Importer
+from reporter.importers.interface import ImportContext, ImportedRecord, Importer, ImportNote
 from reporter.models.kinds import KINDS, kind_names
 
 logger = logging.getLogger(__name__)
@@ -37,13 +38,30 @@ def validate_record(record: ImportedRecord, context: ImportContext) -> None:
         ) from None
 
 
+class Collected(NamedTuple):
+    """What an import gives: the records, and the warnings to show the user next to them."""
+
+    records: list[ImportedRecord]
+    notes: list[ImportNote]
+
+
 def collect(importer: Importer, path: Path, context: ImportContext) -> list[ImportedRecord]:
-    """All records of a file, validated, sorted by (kind order, id), exact repeats dropped.
+    """The records of `collect_all`, for callers that show no warnings (tests, sample generator)."""
+    return collect_all(importer, path, context).records
+
+
+def collect_all(importer: Importer, path: Path, context: ImportContext) -> Collected:
+    """All records of a file, validated, sorted by (kind order, id), exact repeats dropped, and
+    the importer's notes in the order given.
 
     Two different records with the same kind and id are an error: the natural key of a record
     must identify it, and silently keeping one of two disagreeing records would hide evidence."""
     kept: dict[tuple[int, str], ImportedRecord] = {}
+    notes: list[ImportNote] = []
     for record in importer.read(path, context):
+        if isinstance(record, ImportNote):
+            notes.append(record)
+            continue
         validate_record(record, context)
         key = (_KIND_ORDER[record.kind], str(record.data["id"]))
         previous = kept.setdefault(key, record)
@@ -54,4 +72,4 @@ def collect(importer: Importer, path: Path, context: ImportContext) -> list[Impo
                 Location(file=context.source_path),
             )
     logger.debug("%s: %d records from %s", importer.info.format, len(kept), context.source_path)
-    return [kept[key] for key in sorted(kept)]
+    return Collected([kept[key] for key in sorted(kept)], notes)

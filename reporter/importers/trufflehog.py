@@ -1,5 +1,6 @@
 """TruffleHog v3 `--json` (NDJSON; also an array, pretty-printed or concatenated objects) →
-secret_exposures. Raw/RawV2 only feed a hash; SecretParts, Redacted and ExtraData are never read."""
+secret_exposures. Raw/RawV2 only feed a hash; SecretParts, Redacted and ExtraData are never read;
+every location field is scrubbed of credentials."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from reporter.errors import ImportFormatError
 from reporter.importers._common import (
     Where,
     as_list,
@@ -22,10 +24,14 @@ from reporter.importers._common import (
     iso,
     iter_json_stream,
     load_json,
+    looks_like_tool,
     opt_bool,
+    opt_line,
     opt_obj,
     opt_str,
+    safe_key,
     scan_time,
+    scrub_location,
     secret_location,
     stable_id,
     start,
@@ -37,13 +43,20 @@ INFO = ImporterInfo(
     format="trufflehog-jsonl",
     tool="TruffleHog",
     kinds=("secret_exposures",),
-    tested_versions="v3 --json (README example, 3.x); early v3 (2022) with base64 Raw",
+    tested_versions=(
+        "v3 --json (3.x: git, github, filesystem, docker sources; DetectorDescription, "
+        "VerificationError, VerificationFromCache); early v3 (2022) with base64 Raw"
+    ),
     produce_with="trufflehog git|github|filesystem|docker ... --json > trufflehog.jsonl",
     notes="No scan time in the output: set collected_at. Exact duplicate lines are merged.",
     extensions=(".jsonl", ".ndjson", ".json"),
 )
 
-_LOCATION_KEYS = ("repository", "bucket", "image")
+# SourceMetadata.Data.<Kind> fields naming the place (proto/source_metadata.proto): the first
+# present is the container; `link` stands in only when neither a container nor a file is known.
+_CONTAINER_KEYS = ("repository", "bucket", "image", "container", "project", "repo")
+_FILE_KEYS = ("file", "filename", "path")
+_FINDING_KEYS = frozenset({"SourceMetadata", "DetectorName", "DetectorType"})
 
 
 class TrufflehogImporter:
@@ -57,8 +70,8 @@ class TrufflehogImporter:
         detected: datetime | None = None
         for where, value in _values(path, context):
             finding = as_obj(value, where)
-            if not {"SourceMetadata", "DetectorName", "DetectorType"} & set(finding):
-                raise where.error("is not a TruffleHog finding (no SourceMetadata or Detector)")
+            if not _FINDING_KEYS & set(finding):
+                raise _not_a_finding(finding, where)
             if detected is None:
                 detected = scan_time(None, context, where, "the detection time (TruffleHog records none)")
             record = _exposure(finding, where, context, detected)
@@ -66,6 +79,14 @@ class TrufflehogImporter:
             if previous is None or record.data.get("verified_live") is True:
                 kept[record.data["id"]] = record
         yield from kept.values()
+
+
+def _not_a_finding(value: dict[str, Any], where: Where) -> ImportFormatError:
+    """The error refusing an object that is no finding, naming what it looks like when known."""
+    seen = looks_like_tool(value)
+    return where.error(
+        f"is not a TruffleHog v3 finding: {f'it looks like {seen}' if seen else 'no SourceMetadata or Detector'}"
+    )
 
 
 def _values(path: Path, context: ImportContext) -> Iterator[tuple[Where, Any]]:
@@ -88,12 +109,10 @@ def _exposure(finding: dict[str, Any], where: Where, context: ImportContext, det
     if detector is None:
         raise where.at("DetectorName").error("is missing")
     kind, meta, meta_where = _source(finding, where)
-    commit = opt_str(meta, "commit", meta_where)
-    file = opt_str(meta, "file", meta_where)
-    line = opt_str(meta, "line", meta_where)
-    container = next((v for k in _LOCATION_KEYS if (v := opt_str(meta, k, meta_where))), None)
-    if container and kind == "Docker" and (tag := opt_str(meta, "tag", meta_where)):
-        container = f"{container}:{tag}"
+    commit = _scrubbed(meta, ("commit",), meta_where)
+    file = _scrubbed(meta, _FILE_KEYS, meta_where)
+    line = opt_line(meta, "line", meta_where)
+    container = _container(kind, meta, meta_where, file)
     secret_hash = _secret_hash(finding, where)
     fingerprint = (
         "trufflehog:"
@@ -102,7 +121,7 @@ def _exposure(finding: dict[str, Any], where: Where, context: ImportContext, det
             container,
             commit,
             file,
-            line,
+            None if line is None else str(line),  # as text, so fingerprints match earlier releases
             opt_str(finding, "DetectorType", where) or detector,
             secret_hash,
         )[:32]
@@ -120,13 +139,27 @@ def _exposure(finding: dict[str, Any], where: Where, context: ImportContext, det
     return ImportedRecord("secret_exposures", compact(data), str(where))
 
 
+def _scrubbed(meta: dict[str, Any], keys: tuple[str, ...], where: Where) -> str | None:
+    """The first of `keys` that is set, scrubbed of credentials."""
+    value = next((v for k in keys if (v := opt_str(meta, k, where))), None)
+    return scrub_location(value) if value else None
+
+
+def _container(kind: str, meta: dict[str, Any], where: Where, file: str | None) -> str | None:
+    """Repository, bucket, image:tag... (scrubbed); the link when nothing else names the place."""
+    container = _scrubbed(meta, _CONTAINER_KEYS, where)
+    if container and kind == "Docker" and (tag := _scrubbed(meta, ("tag",), where)):
+        return f"{container}:{tag}"
+    return container or (None if file else _scrubbed(meta, ("link",), where))
+
+
 def _source(finding: dict[str, Any], where: Where) -> tuple[str, dict[str, Any], Where]:
     """(kind, fields, position) of SourceMetadata.Data.<Kind>; an unknown layout gives no fields."""
     data_where = where.at("SourceMetadata").at("Data")
     data = opt_obj(opt_obj(finding, "SourceMetadata", where), "Data", where.at("SourceMetadata"))
     for kind in sorted(data):
         if isinstance(data[kind], dict):
-            return kind, data[kind], data_where.at(kind)
+            return kind, data[kind], data_where.at(safe_key(kind))  # a map key: printed only if a plain name
     return opt_str(finding, "SourceName", where) or "unknown", {}, data_where
 
 

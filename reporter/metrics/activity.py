@@ -53,7 +53,9 @@ def _targeted(start: str, as_of: str) -> str:
     "E2",
     "Verified remediation rate (outcome)",
     formula="finding-instances verified fixed by as_of / finding-instances with ≥1 successful deployment in the "
-    "period; verified fixed = a not_vulnerable verification after the last vulnerable one, not undone by a rollback",
+    "period; verified fixed = a not_vulnerable verification (a record, or derived from a covering rescan that no "
+    "longer reports it) after the last vulnerable one (a record, or the last scan reporting it), not undone by a "
+    "rollback; the breakdown says how many rest on rescans and how many on verification records",
     source="SP 800-40r4 §2.2 step 3c 'installed and has taken effect'; PCI DSS 11.3.1 'rescans confirm'; CIS CAS 7.7",
     threshold="100 % of successful deployments verified (PCI DSS 11.3.1 for high/critical)",
     needs=("deployments", "verifications", "findings"),
@@ -73,7 +75,18 @@ def e2(ctx: CheckContext) -> Result | str:
         {"vuln_importance": v, "asset_importance": a, "targeted": int(n), "verified_fixed": int(f)}
         for v, a, n, f in cells
     ]
-    return pct(fixed, total), {"matrix": matrix}
+    sql = (
+        "SELECT COALESCE(l.fix_evidence.rule, 'verification record') AS basis, count(*) "
+        f"FROM ({_targeted(start, as_of)}) t JOIN a_ledger l ON l.asset_id = t.asset_id AND l.vuln_id = t.i_vuln "
+        "WHERE l.is_fixed GROUP BY ALL ORDER BY ALL"
+    )
+    basis = {str(b): int(n) for b, n in rows(ctx, sql, p.for_sql(sql))}
+    rescans = sum(n for b, n in basis.items() if b != "verification record")
+    return pct(fixed, total), {
+        "matrix": matrix,
+        "verified_by": {"rescan": rescans, "verification_record": basis.get("verification record", 0)},
+        "verified_by_rule": basis,
+    }
 
 
 @metric(
@@ -99,8 +112,10 @@ def e3(ctx: CheckContext) -> Result | str:
 @metric(
     "E4",
     "Unverified success",
-    formula="successful deployments completed in the period with no verification of their targets within the "
-    "window (7 days urgent, 30 days otherwise) / successful deployments completed in the period whose window has ended",
+    formula="successful deployments completed in the period with no conclusive verification of their targets "
+    "within the window (7 days urgent, 30 days otherwise) / successful deployments completed in the period whose "
+    "window has ended; only deployments linked to a finding-instance (named, or inferred from a KB, package version "
+    "or image) have targets to verify",
     source="SP 800-40r4 §2.2 step 3c; PCI DSS 11.3.1; windows [O] anchored to CIS 7.5/7.6",
     threshold="0 % [O]",
     needs=("deployments", "verifications"),

@@ -46,7 +46,7 @@ class MetricSpec:
         }
         missing = missing_kinds(ctx, self.needs)
         if missing:
-            return MetricValue(**base, measurable=False, reason=f"the bundle has no {', '.join(missing)} evidence")
+            return MetricValue(**base, measurable=False, reason=f"the bundle has no {', '.join(missing)} records")
         try:
             result = self.func(ctx)
         except (duckdb.Error, ValueError, KeyError, TypeError, ZeroDivisionError) as exc:

@@ -82,7 +82,7 @@ def x2(ctx: CheckContext) -> Result | str:
     "never verified)",
     source="PCI DSS compensating controls; CISA BOD 26-04; metrics.md §6.7",
     threshold="0 [O]",
-    needs=("exceptions", "findings", "compensating_controls"),
+    needs=("exceptions", "findings"),
     unit_of_count="exception",
 )
 def x3(ctx: CheckContext) -> Result | str:
@@ -197,7 +197,7 @@ def _renewals(ctx: CheckContext) -> dict[str, int]:
     "active exceptions naming ≥ 1 compensating control",
     source="PCI DSS compensating-controls worksheet ('validate controls'); organisation policy [O]",
     threshold="100 % verified within 90 days [O]",
-    needs=("exceptions", "compensating_controls"),
+    needs=("exceptions",),
     unit_of_count="exception",
 )
 def x6(ctx: CheckContext) -> Result | str:

@@ -14,6 +14,7 @@ from reporter.checks.nhi import (
     NON_PRODUCTION,
     PRODUCTION,
     before,
+    credentialed_patched_assets,
     environment_spans,
     existing_identities,
     exposed_links,
@@ -308,6 +309,12 @@ def n8(ctx: CheckContext) -> Result | str:
     total = int(_query(ctx, f"SELECT count(*) FROM ({patched})", p)[0][0])
     if total == 0:
         return "no active asset has all its urgent, critical and high finding-instances verified fixed"
+    credentialed = int(_query(ctx, f"SELECT count(*) FROM ({credentialed_patched_assets(as_of)})", p)[0][0])
+    if credentialed == 0:
+        return (
+            "no patched asset uses an enabled non-human identity (used_by): exposure through credentials "
+            "cannot be shown either way"
+        )
     links = f"SELECT x.* FROM ({exposed_links(as_of, days)}) x JOIN ({patched}) q ON q.asset_id = x.asset_id"
     sql = (
         "SELECT asset_id, bool_or(open_leaks IS NOT NULL), bool_or(rotation_breach), "
@@ -325,6 +332,7 @@ def n8(ctx: CheckContext) -> Result | str:
         "assets": {str(a): str(ids) for a, _, _, ids in exposed},
         "also_exposed_by_post_patch_rotation_miss": sorted(extra),
         "with_post_patch_rotation_misses": pct(len(exposed) + len(extra), total).display,
+        "patched_assets_using_identities": credentialed,
     }
     return pct(len(exposed), total), breakdown
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reporter.checks.base import CheckContext, count, pct
+from reporter.checks.priority import NO_KEV_STATUS, kev_status_known
 from reporter.metrics.base import days_stats, metric, rows
 from reporter.models.results import Measure
 from reporter.store.sql import Params
@@ -189,6 +190,8 @@ def t5(ctx: CheckContext) -> Result | str:
     needs=("findings",),
 )
 def t6(ctx: CheckContext) -> Result | str:
+    if not kev_status_known(ctx):
+        return NO_KEV_STATUS
     p = Params()
     start, as_of = p.add(ctx.period.start_at), p.add(ctx.as_of)
     due = "(kev_due_date + 1)::TIMESTAMPTZ"

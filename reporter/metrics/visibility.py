@@ -13,6 +13,7 @@ from reporter.checks.inventory import (
     observed_units,
     resolved_observations,
     scan_coverage_gap,
+    unknown_since,
 )
 from reporter.metrics.base import days_stats, metric, rows
 from reporter.models.results import Measure
@@ -92,8 +93,7 @@ def v3(ctx: CheckContext) -> Result | str:
     p = Params()
     units, as_of = observed_units(ctx, p), p.add(ctx.as_of)
     sql = f"""
-        SELECT u.asset_key, epoch({as_of} - (SELECT min(o.observed_at) FROM observations o
-                WHERE o.asset_key = u.asset_key AND o.asset_id IS NULL AND o.observed_at < {as_of})) / 86400.0
+        SELECT u.asset_key, epoch({as_of} - {unknown_since("u.asset_key", as_of)}) / 86400.0
         FROM ({units}) u WHERE u.asset_id IS NULL ORDER BY u.asset_key"""
     ages = {str(k): float(a) for k, a in rows(ctx, sql, p.for_sql(sql))}
     limit = ctx.policy.inventory.unknown_asset_max_days

@@ -48,6 +48,20 @@ class Relationship(StrEnum):
         return self is not Relationship.SUPPORTS
 
 
+class Condition(StrEnum):
+    """A fact about the assessed bundle that a reference can be scoped to (`applies_when`).
+
+    A reference with a condition speaks for its item only in bundles where the condition holds;
+    elsewhere the item is not assessed through it (docs/mappings.md, "Scoped references")."""
+
+    AGENTS_PRESENT = "agents_present"  # the bundle holds at least one AI agent record
+
+    @property
+    def description(self) -> str:
+        """The condition in words, for reports and `mappings show`."""
+        return {Condition.AGENTS_PRESENT: "the bundle holds AI agent records"}[self]
+
+
 class ControlSeverity(StrEnum):
     """How bad a failure of the control is; drives ordering and `--fail-on`."""
 
@@ -171,6 +185,11 @@ class Reference(StrictModel):
         description="The withdrawn or non-canonical id an organisation uses for this item; "
         "reports show it next to the canonical id.",
     )
+    applies_when: Condition | None = Field(
+        default=None,
+        description="Scope: the reference counts only in bundles where this condition holds "
+        "(e.g. agents_present for ATLAS techniques against AI systems).",
+    )
 
     @property
     def key(self) -> tuple[str, str]:
@@ -255,6 +274,7 @@ class ItemStatusValue(StrEnum):
     INSUFFICIENT_EVIDENCE = "insufficient_evidence"
     EXCEPTED = "excepted"
     PASS = "pass"  # noqa: S105 - a status name, not a password
+    SUPPORTED = "supported"  # only 'supports' mappings, all passing: evidence for the item, not a pass
     NOT_APPLICABLE = "not_applicable"
     NOT_ASSESSED = "not_assessed"
 
@@ -268,6 +288,7 @@ class StatusBasis(StrictModel):
     direct: bool = Field(description="False: inferred (a 'supports' mapping or a crosswalk).")
     via: str | None = Field(default=None, description="For crosswalks: the 'framework:item' the status comes through.")
     legacy_id: str | None = None
+    applies_when: Condition | None = Field(default=None, description="The reference's scope, when it has one.")
 
 
 class ItemStatus(StrictModel):
@@ -279,6 +300,15 @@ class ItemStatus(StrictModel):
     status: ItemStatusValue
     direct: bool = Field(description="True when the status comes from direct mappings.")
     basis: tuple[StatusBasis, ...] = ()
+    out_of_scope: tuple[StatusBasis, ...] = Field(
+        default=(),
+        description="References scoped to a condition this bundle does not meet: listed, never counted.",
+    )
+
+    @property
+    def supports_only(self) -> bool:
+        """True when only 'supports' mappings (or crosswalks) reach the item: evidence for it, no assessment."""
+        return bool(self.basis) and not any(b.relationship.direct for b in self.basis)
 
 
 class Coverage(StrictModel):
@@ -331,6 +361,7 @@ class ControlLink(StrictModel):
     direct: bool
     via: str | None = Field(default=None, description="Crosswalk path 'framework:item', if any.")
     legacy_id: str | None = None
+    applies_when: Condition | None = Field(default=None, description="The reference's scope, when it has one.")
 
 
 class ItemCoverage(StrictModel):

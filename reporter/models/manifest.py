@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import AfterValidator, AwareDatetime, Field, field_validator, model_validator
 
 from reporter.models.common import StrictModel
 from reporter.models.evidence import SHA256_PATTERN
+from reporter.models.plausible import check_plausible
+
+# Dates and timestamps of the manifest must be plausible (reporter/models/plausible.py): a period
+# ending 9999-12-31 or a collection time in year 0 is refused with its field and line.
+PlausibleDate = Annotated[date, AfterValidator(check_plausible)]
+PlausibleDatetime = Annotated[AwareDatetime, AfterValidator(check_plausible)]
 
 TABULAR_FORMATS = ("csv", "jsonl", "json", "yaml", "parquet")
 EXTENSION_FORMATS = {
@@ -23,11 +30,20 @@ EXTENSION_FORMATS = {
 }
 
 
+def is_time_zone(name: str) -> bool:
+    """An IANA time zone name that this machine's tz database (or the tzdata package) knows."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # not a key ("../x"), a directory ("Europe")
+        return False
+    return True
+
+
 class Period(StrictModel):
     """The reporting period: inclusive dates, interpreted in UTC."""
 
-    start: date = Field(description="First day of the period (inclusive, UTC).")
-    end: date = Field(description="Last day of the period (inclusive, UTC).")
+    start: PlausibleDate = Field(description="First day of the period (inclusive, UTC).")
+    end: PlausibleDate = Field(description="Last day of the period (inclusive, UTC).")
 
     @model_validator(mode="after")
     def _ordered(self) -> Period:
@@ -68,15 +84,34 @@ class Source(StrictModel):
         description="csv, jsonl, json, yaml, parquet, records-jsonl, or a tool format such as "
         "trivy-json. Default: from the file extension.",
     )
-    collected_at: AwareDatetime = Field(description="When the evidence was exported.")
+    collected_at: PlausibleDatetime = Field(description="When the evidence was exported.")
     tool: str | None = Field(default=None, description="System that produced the file.")
     sha256: str | None = Field(default=None, pattern=SHA256_PATTERN, description="SHA-256 of the file, lower-case hex.")
     description: str | None = None
     asset_id: str | None = Field(
         default=None,
-        description="For tool formats that do not name the asset (gitleaks, trufflehog): the "
-        "inventory asset the file describes.",
+        description="For tool files of one asset that do not name it the way the inventory does (gitleaks, "
+        "trufflehog, apt history, SSM instance patches; trivy/grype image reports when the image is not "
+        "listed by that name): the inventory asset the file describes. Files naming several hosts resolve "
+        "their names through asset aliases instead (docs/verification.md).",
     )
+    timezone: str | None = Field(
+        default=None,
+        description="IANA time zone (Europe/Berlin) of the times a tool format writes without one "
+        "(apt history logs, Get-HotFix InstalledOn). Default: UTC.",
+    )
+    date_order: Literal["mdy", "dmy", "ymd"] | None = Field(
+        default=None,
+        description="Order of locale-formatted dates (Get-HotFix InstalledOn: 3/12/2024 is mdy in en-US, "
+        "dmy in en-GB). Default: mdy.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None and not is_time_zone(value):
+            raise ValueError("must be an IANA time zone name such as UTC or Europe/Berlin")
+        return value
 
     @field_validator("path")
     @classmethod
@@ -106,7 +141,23 @@ class Manifest(StrictModel):
     reviewed_by: Person | None = None
     classification: str | None = Field(default=None, description="Printed in the report header, e.g. 'Confidential'.")
     policy: str | None = Field(default=None, description="Path of the policy file; built-in defaults apply otherwise.")
+    policy_sha256: str | None = Field(
+        default=None,
+        pattern=SHA256_PATTERN,
+        description="SHA-256 of the policy file, lower-case hex: checked like a source's, and without it the "
+        "policy's integrity cannot be checked (policy.no-hash).",
+    )
     sources: list[Source] = Field(min_length=1)
+
+    @field_validator("policy")
+    @classmethod
+    def _policy_relative(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        path = PurePosixPath(value)
+        if not value or "\\" in value or path.is_absolute() or ".." in path.parts:
+            raise ValueError("must be a relative path inside the bundle, with '/' separators")
+        return str(path)
 
     @model_validator(mode="after")
     def _unique_paths(self) -> Manifest:
@@ -115,4 +166,6 @@ class Manifest(StrictModel):
             if source.path in seen:
                 raise ValueError(f"source path listed twice: {source.path}")
             seen.add(source.path)
+        if self.policy_sha256 is not None and self.policy is None:
+            raise ValueError("policy_sha256 is given but no policy file")
         return self

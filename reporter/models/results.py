@@ -153,6 +153,17 @@ class Headline(StrictModel):
     activity: Measure = Field(description="E1: deployment success rate (activity only).")
     targeted_instances: int = Field(description="Finding-instances with a successful deployment.")
     verified_removed: Measure = Field(description="E2: targeted instances verified fixed.")
+    verified_by_rescan: int = Field(
+        default=0, description="Of the targeted instances verified fixed: how many rest on a rescan (derived)."
+    )
+    verified_by_record: int = Field(
+        default=0, description="Of the targeted instances verified fixed: how many rest on a verification record."
+    )
+    targeted_by_inference: int = Field(
+        default=0,
+        description="Targeted instances linked to their deployments only by inference (KB, package version, "
+        "image), not named by them.",
+    )
     still_vulnerable: Measure = Field(description="E3: successes contradicted by a later verification.")
     unverified: Measure = Field(description="E4: successes with no verification in the window.")
     sla_met: Measure = Field(description="T1: instances due in the period remediated by the deadline.")

@@ -16,6 +16,7 @@ STATUS_LABEL = {
     "insufficient_evidence": "Insufficient evidence",
     "not_applicable": "Not applicable",
     "error": "Error",
+    "supported": "Supported",
     "not_assessed": "Not assessed",
 }
 # Colour is never the only signal: every status also has a word and a distinct glyph.
@@ -27,6 +28,7 @@ STATUS_ICON = {
     "insufficient_evidence": "?",
     "not_applicable": "–",
     "error": "!",
+    "supported": "◇",
     "not_assessed": "○",
 }
 # Display order, worst first (how an auditor reads a status table).
@@ -37,6 +39,7 @@ STATUS_ORDER = (
     "insufficient_evidence",
     "excepted",
     "pass",
+    "supported",
     "not_applicable",
     "not_assessed",
 )

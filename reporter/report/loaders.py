@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from reporter.bundle.safetext import too_deep
 from reporter.errors import UsageError
 from reporter.models.results import RESULTS_FORMAT_VERSION, Assessment
 
@@ -20,6 +21,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_LOGO_BYTES = 512 * 1024
 MAX_LOGO_PIXELS = 4096  # per side: a tiny PNG can declare a huge canvas (decompression bomb)
 MAX_BASELINE_BYTES = 512 * 1024 * 1024
+MAX_BASELINE_DEPTH = 64
 
 
 def read_baseline(path: Path) -> Assessment:
@@ -27,7 +29,11 @@ def read_baseline(path: Path) -> Assessment:
     try:
         if path.stat().st_size > MAX_BASELINE_BYTES:
             raise UsageError(f"--baseline {path}: larger than {MAX_BASELINE_BYTES // (1024 * 1024)} MiB")
-        data = json.loads(path.read_bytes())
+        raw = path.read_bytes()
+        # results.json nests a few levels; deeper input is refused before the recursive parser
+        if too_deep(raw.decode("utf-8", "replace"), MAX_BASELINE_DEPTH):
+            raise UsageError(f"--baseline {path}: JSON nested deeper than {MAX_BASELINE_DEPTH} levels")
+        data = json.loads(raw)
     except OSError as exc:
         raise UsageError(f"--baseline {path}: cannot read it ({exc.strerror or exc})") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -88,12 +89,16 @@ def render_pdf(job: PdfJob, limits: RenderLimits) -> bytes:
         "--cpu-seconds",
         str(int(limits.timeout_s) + 5),
     ]
-    try:
-        done = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
-            command, input=encode(job), capture_output=True, timeout=limits.timeout_s, env=env, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise RenderError(f"PDF rendering did not finish within {limits.timeout_s:g} s and was stopped") from None
+    # The renderer's temporary files (WeasyPrint's font folders) go into a directory of our own,
+    # removed however the worker ends: killed at its time or memory limit, or with us by a signal.
+    with tempfile.TemporaryDirectory(prefix="exposure-reporter-pdf-") as scratch:
+        env["TMPDIR"] = scratch
+        try:
+            done = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
+                command, input=encode(job), capture_output=True, timeout=limits.timeout_s, env=env, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise RenderError(f"PDF rendering did not finish within {limits.timeout_s:g} s and was stopped") from None
     if done.returncode == 0 and done.stdout.startswith(b"%PDF-"):
         return done.stdout
     raise RenderError(_failure(done.returncode, done.stderr, limits))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -20,12 +21,28 @@ Target = Literal["html", "pdf"]
 LOGO_ASSET = "asset:logo.png"
 
 
+# Bidirectional overrides and isolates, marks and other control characters in evidence text can
+# reorder or hide what a reader sees (a file name that reads backwards, a forged line): the report
+# prints them as visible code points instead.
+_INVISIBLE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def visible(value: object) -> object:
+    """Every printed value (Jinja `finalize`): control and bidi characters of text shown as ⟨U+202E⟩;
+    markup the view built (charts) is left as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return _INVISIBLE.sub(lambda m: f"⟨U+{ord(m[0]):04X}⟩", value)
+    return value
+
+
 @lru_cache(maxsize=2)
 def environment(root: Path | None = None) -> Environment:
-    """The report environment: every template autoescaped, undefined names are errors."""
+    """The report environment: every template autoescaped, undefined names are errors, control and
+    bidi characters made visible."""
     return Environment(
         loader=FileSystemLoader(str(root or templates_dir())),
         autoescape=True,
+        finalize=visible,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

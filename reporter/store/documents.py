@@ -4,7 +4,7 @@ with pydantic so each problem names its field path (`compensating_controls[0].ve
 from __future__ import annotations
 
 import csv
-import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,12 +13,14 @@ import duckdb
 from pydantic import ValidationError
 
 from reporter.bundle.limits import Limits
+from reporter.bundle.safetext import allow_csv_fields, load_json, reading
 from reporter.bundle.safeyaml import load_yaml
 from reporter.errors import EvidenceError, Location
 from reporter.models.common import StrictModel
 from reporter.models.issues import Issue, IssueSeverity
+from reporter.models.plausible import implausible_fields
 from reporter.store.columns import ColumnSpec
-from reporter.store.messages import pydantic_issues
+from reporter.store.messages import field_path, pydantic_issues
 from reporter.store.rules import FALSE_WORDS, TRUE_WORDS
 
 
@@ -32,33 +34,42 @@ class RawRecord:
     lines: dict[tuple[str | int, ...], int] | None = None  # YAML: line of each nested field
 
 
-def _csv_cell(column: ColumnSpec, text: str) -> Any:
+def _csv_cell(column: ColumnSpec, text: str, where: Location, limits: Limits) -> Any:
     text = text.strip()
     if text == "":
         return None
     if column.scalar == "list":
         if text.startswith("["):
-            return json.loads(text)
+            return load_json(text, where, limits)
         return [part.strip() for part in text.split(";") if part.strip()]
     if column.scalar == "object":
-        return json.loads(text)
+        return load_json(text, where, limits)
     if column.scalar == "boolean":
         low = text.lower()
         return True if low in TRUE_WORDS else False if low in FALSE_WORDS else text
     return text
 
 
-def _read_csv(path: Path, rel: str, columns: tuple[ColumnSpec, ...]) -> list[RawRecord]:
-    by_name = {c.name: c for c in columns}
-    out: list[RawRecord] = []
+def _read_csv(path: Path, rel: str, columns: tuple[ColumnSpec, ...], limits: Limits) -> list[RawRecord]:
+    allow_csv_fields(limits)
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
-        header = [h.strip().lstrip("\ufeff") for h in next(reader, [])]
-        line = reader.line_num + 1
-        for row in reader:
-            if not row:
-                line = reader.line_num + 1
-                continue
+        try:
+            return list(_csv_records(reader, rel, {c.name: c for c in columns}, limits))
+        except (UnicodeDecodeError, csv.Error):
+            with reading(rel, reader.line_num + 1):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover - `reading` always raises
+
+
+def _csv_records(
+    reader: Iterator[list[str]], rel: str, by_name: dict[str, ColumnSpec], limits: Limits
+) -> Iterator[RawRecord]:
+    header = [h.strip().lstrip("\ufeff") for h in next(reader, [])]
+    line = reader.line_num + 1  # type: ignore[attr-defined]
+    record = 0
+    for row in reader:
+        if row:
             if len(row) != len(header):
                 raise EvidenceError(
                     f"row has {len(row)} fields, the header has {len(header)}",
@@ -68,17 +79,11 @@ def _read_csv(path: Path, rel: str, columns: tuple[ColumnSpec, ...]) -> list[Raw
             data: dict[str, Any] = {}
             for name, text in zip(header, row, strict=True):
                 column = by_name.get(name)
-                try:
-                    data[name] = _csv_cell(column, text) if column else text
-                except json.JSONDecodeError:
-                    raise EvidenceError(
-                        "cell is not valid JSON",
-                        Location(file=rel, line=line, field=name),
-                        code="record.bad-type",
-                    ) from None
-            out.append(RawRecord({k: v for k, v in data.items() if v is not None}, len(out) + 1, line))
-            line = reader.line_num + 1
-    return out
+                where = Location(file=rel, line=line, field=name[:80])
+                data[name] = _csv_cell(column, text, where, limits) if column else text
+            record += 1
+            yield RawRecord({k: v for k, v in data.items() if v is not None}, record, line)
+        line = reader.line_num + 1  # type: ignore[attr-defined]
 
 
 def read_raw(
@@ -91,7 +96,7 @@ def read_raw(
 ) -> list[RawRecord]:
     """Records of a document-kind file, in any tabular format."""
     if fmt == "csv":
-        return _read_csv(path, rel, columns)
+        return _read_csv(path, rel, columns, limits)
     if fmt == "yaml":
         document = load_yaml(path.read_bytes(), rel, limits)
         if not isinstance(document.data, list):
@@ -117,19 +122,13 @@ def read_raw(
     elif fmt == "json":
         staging.stage_json_array(con, path, rel)
     else:
-        staging.stage_parquet(con, path, rel)
+        staging.stage_parquet(con, path, rel, limits)
     rows = con.execute(f"SELECT _rec, _line, j FROM {staging.JSON_DOCS} ORDER BY _rec").fetchall()
-    out = []
-    for rec, line, text in rows:
-        try:
-            out.append(RawRecord(json.loads(text), int(rec), line))
-        except json.JSONDecodeError:
-            raise EvidenceError(
-                "is not valid JSON",
-                Location(file=rel, line=line, record=int(rec)),
-                code="record.invalid-json",
-            ) from None
-    return out
+    # Parsed in Python (nested fields): depth, duplicate keys and numbers are checked here.
+    return [
+        RawRecord(load_json(text, Location(file=rel, line=line, record=int(rec)), limits), int(rec), line)
+        for rec, line, text in rows
+    ]
 
 
 def validate_documents(
@@ -152,19 +151,42 @@ def validate_documents(
             )
             continue
         try:
-            valid.append((model.model_validate(raw.data), raw))
+            model_value = model.model_validate(raw.data)
         except ValidationError as exc:
-            lines = raw.lines or {}
-
-            def line_of(
-                loc: tuple[str | int, ...],
-                lines: dict[tuple[str | int, ...], int] = lines,
-                default: int | None = raw.line,
-            ) -> int | None:
-                for end in range(len(loc), 0, -1):
-                    if loc[:end] in lines:
-                        return lines[loc[:end]]
-                return default
-
-            issues.extend(pydantic_issues(exc, rel, raw.record, line_of))
+            issues.extend(pydantic_issues(exc, rel, raw.record, _line_finder(raw)))
+            continue
+        implausible = _implausible_issues(model_value, raw, rel)
+        if implausible:
+            issues.extend(implausible)
+        else:
+            valid.append((model_value, raw))
     return valid, issues
+
+
+def _line_finder(raw: RawRecord) -> Callable[[tuple[str | int, ...]], int | None]:
+    lines = raw.lines or {}
+
+    def line_of(loc: tuple[str | int, ...]) -> int | None:
+        for end in range(len(loc), 0, -1):
+            if loc[:end] in lines:
+                return lines[loc[:end]]
+        return raw.line
+
+    return line_of
+
+
+def _implausible_issues(model: StrictModel, raw: RawRecord, rel: str) -> list[Issue]:
+    """Dates and timestamps outside the plausible range (the tabular kinds check them in SQL)."""
+    line_of = _line_finder(raw)
+    return [
+        Issue(
+            code="time.implausible",
+            severity=IssueSeverity.ERROR,
+            message=f"implausible date or time: {problem}",
+            file=rel,
+            line=line_of(path),
+            record=raw.record,
+            field=field_path(path),
+        )
+        for path, problem in implausible_fields(model)
+    ]

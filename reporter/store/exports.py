@@ -73,6 +73,18 @@ LEDGER = [
     ("sla_status", "l.sla_status", "text"),
     ("fixed_at", "l.fixed_at", "ts"),
     ("last_deployment_at", "l.last_success_at", "ts"),
+    ("deployments", "l.deployments", "raw"),
+    ("deployment_link", "array_to_string(l.link_rules, ';')", "text"),
+    ("verification_id", "l.evidence.id", "text"),
+    ("verification_result", "l.evidence.result", "text"),
+    ("verification_at", "l.evidence.at", "ts"),
+    ("verification_derived", "l.evidence.derived", "raw"),
+    ("verification_rule", "l.evidence.rule", "text"),
+    ("verification_scan_id", "l.evidence.scan_id", "text"),
+    ("verification_source", "l.evidence.src", "text"),
+    ("verification_line", "l.evidence.line", "raw"),
+    ("verification_record", "l.evidence.rec", "raw"),
+    ("verification_sha256", "vs.sha256", "text"),
     ("rollback_at", "l.rollback_at", "ts"),
     ("excepted_by", "l.excepted_by", "text"),
     ("exposure_days", "round(l.exposure_days, 2)", "raw"),
@@ -143,7 +155,14 @@ def findings_csv(con: duckdb.DuckDBPyConnection, assessment: Assessment) -> byte
 
 def ledger_csv(con: duckdb.DuckDBPyConnection) -> bytes:
     """The remediation ledger: one row per finding-instance (asset × vulnerability)."""
-    return _copy(con, f"SELECT {_columns(LEDGER)} FROM a_ledger l ORDER BY l.asset_id, l.vuln_id", {})
+    # The verification the state rests on: the fix when fixed, else the first result after the last
+    # successful deployment (derived from a rescan, or a record of the bundle).
+    ledger = "SELECT *, CASE WHEN is_fixed THEN fix_evidence ELSE after_success END AS evidence FROM a_ledger"
+    query = (
+        f"SELECT {_columns(LEDGER)} FROM ({ledger}) l LEFT JOIN sources vs ON vs.path = l.evidence.src "
+        "ORDER BY l.asset_id, l.vuln_id"
+    )
+    return _copy(con, query, {})
 
 
 def exceptions_csv(con: duckdb.DuckDBPyConnection, assessment: Assessment) -> bytes:

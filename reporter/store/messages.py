@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -9,6 +11,7 @@ from pydantic import ValidationError
 from reporter.models.common import ID_PATTERN
 from reporter.models.evidence import CVE_PATTERN, CVSS_VECTOR_PATTERN, GHSA_PATTERN, VULN_ID_PATTERN
 from reporter.models.issues import Issue, IssueSeverity
+from reporter.models.plausible import RANGE_TEXT, implausible
 from reporter.store.columns import ColumnSpec
 from reporter.store.rules import RuleHit
 
@@ -49,6 +52,27 @@ def _shown(value: str | None) -> str:
     return f"'{text}'"
 
 
+_YEAR = re.compile(r"^\s*([+-]?\d{4,})-")
+_OFFSET = re.compile(r"[Tt ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*([+-])(\d{2}):?(\d{2})?\s*$")
+
+
+def time_problem(text: str | None) -> str | None:
+    """Why a date or timestamp that looks well-formed lies outside the plausible range (year 0,
+    2150, an offset of 99 hours), or None when it is simply not a date or timestamp."""
+    value = (text or "").strip()
+    year = _YEAR.match(value)
+    if year and not 1970 <= int(year[1]) <= 2100:
+        return f"year {year[1]} is not {RANGE_TEXT}"
+    offset = _OFFSET.search(value)
+    if offset and int(offset[2]) * 60 + int(offset[3] or 0) > 14 * 60:
+        return f"its UTC offset {offset[1]}{offset[2]}:{offset[3] or '00'} is beyond ±14:00"
+    try:
+        moment = datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        return None
+    return implausible(moment) or implausible(moment.date())
+
+
 def _pattern_text(pattern: str) -> str:
     return _PATTERN_TEXT.get(pattern, f"does not match the required format {pattern}")
 
@@ -85,7 +109,7 @@ def _hit_message(hit: RuleHit, column: ColumnSpec | None) -> tuple[str, str]:
             f"timestamp {shown} has no time zone; add Z or an offset such as +02:00",
         )
     if rule == "parse":
-        return "record.bad-type", f"{shown} is not {_EXPECTED[column.scalar]}"
+        return _parse_message(hit, column, shown)
     if rule in ("enum", "item-enum"):
         allowed = ", ".join(column.enum or column.item_enum)
         return "record.bad-enum", f"{shown} is not one of: {allowed}"
@@ -97,6 +121,13 @@ def _hit_message(hit: RuleHit, column: ColumnSpec | None) -> tuple[str, str]:
     if rule == "range":
         return "record.out-of-range", f"{shown} is outside [{column.minimum}, {column.maximum}]"
     return "record.invalid", f"{rule}: {shown}"  # pragma: no cover - every rule is named above
+
+
+def _parse_message(hit: RuleHit, column: ColumnSpec, shown: str) -> tuple[str, str]:
+    problem = time_problem(hit.value) if column.scalar in ("date", "datetime") else None
+    if problem:
+        return "time.implausible", f"{shown}: implausible date or time: {problem}"
+    return "record.bad-type", f"{shown} is not {_EXPECTED[column.scalar]}"
 
 
 def hit_issues(hits: list[RuleHit], columns: tuple[ColumnSpec, ...], rel: str, cap: int) -> list[Issue]:
@@ -155,19 +186,35 @@ _PYDANTIC_CODES = {
 }
 
 
+_TIME_ERRORS = frozenset(
+    {"datetime_parsing", "datetime_from_date_parsing", "date_parsing", "date_from_datetime_parsing"}
+)
+
+
+def _pydantic_message(item: Any) -> tuple[str | None, str]:
+    """(a more precise code or None, the message) for one pydantic error. Evidence values are not
+    quoted (pydantic's input may be long); a date or time that parses as a shape but lies outside
+    the plausible range says so instead of "unexpected extra characters"."""
+    if item["type"] == "extra_forbidden":
+        return None, "unknown field (see `exposure-reporter schema`)"
+    value = item.get("input")
+    problem = time_problem(value) if item["type"] in _TIME_ERRORS and isinstance(value, str) else None
+    if problem:
+        return "time.implausible", f"implausible date or time: {problem}"
+    return None, str(item["msg"]).removeprefix("Value error, ")
+
+
 def pydantic_issues(
     error: ValidationError, file: str, record: int | None, line_of: Any, prefix: str = "record"
 ) -> list[Issue]:
     """Issues for one failed pydantic validation; `line_of(loc)` gives a line when known."""
     issues = []
-    for item in error.errors(include_url=False, include_input=False):
+    for item in error.errors(include_url=False, include_input=True):
         loc = tuple(item["loc"])
-        code = _PYDANTIC_CODES.get(item["type"], "record.bad-type")
+        specific, message = _pydantic_message(item)
+        code = specific or _PYDANTIC_CODES.get(item["type"], "record.bad-type")
         if prefix != "record":
             code = f"{prefix}.invalid"
-        message = item["msg"]
-        if item["type"] == "extra_forbidden":
-            message = "unknown field (see `exposure-reporter schema`)"
         issues.append(
             Issue(
                 code=code,

@@ -16,10 +16,13 @@ from typing import Any
 
 import duckdb
 
-from reporter.bundle.limits import Limits
+from reporter.bundle.limits import DEFAULT_LIMITS, Limits
+from reporter.bundle.safetext import allow_csv_fields, reading
 from reporter.bundle.safeyaml import load_yaml
 from reporter.errors import EvidenceError, Location
+from reporter.models.plausible import END_MOMENT, FIRST_DAY, FIRST_MOMENT, LAST_DAY, MAX_OFFSET
 from reporter.store.columns import ColumnSpec
+from reporter.store.csvlines import fill_record_lines
 from reporter.store.rules import has_typed_column, normalise, typed_expression
 from reporter.store.sql import Params, ident
 
@@ -60,7 +63,7 @@ def _duck_error(exc: duckdb.Error, rel: str) -> EvidenceError:
 
 
 def _header(path: Path, rel: str) -> list[str]:
-    with path.open(newline="", encoding="utf-8") as handle:
+    with reading(rel, 1), path.open(newline="", encoding="utf-8") as handle:
         try:
             row = next(csv.reader(handle), None)
         except csv.Error as exc:
@@ -88,6 +91,7 @@ def stage_csv(
     limits: Limits,
 ) -> Staged:
     """RFC 4180 CSV (comma, double quotes, UTF-8, header row) → one VARCHAR column per field."""
+    allow_csv_fields(limits)  # later readers of this file (record lines) use Python's csv module
     header = _header(path, rel)
     fields = {c.name for c in columns}
     positions = {name: i for i, name in enumerate(header) if name in fields}
@@ -112,8 +116,11 @@ def stage_csv(
         raise _duck_error(exc, rel) from None
     con.execute(_RECORD_FROM_ROWID)
     count = con.execute(f"SELECT count(*) FROM {_STAGED}").fetchone()
+    records = int(count[0]) if count else 0
+    # Every record keeps the line it starts on, like JSON Lines: gaps and issues cite file and line.
+    fill_record_lines(con, path, _STAGED, records, limits.max_line_bytes)
     unknown = tuple(name for name in header if name not in fields)
-    return Staged("csv", frozenset(positions), unknown, int(count[0]) if count else 0)
+    return Staged("csv", frozenset(positions), unknown, records)
 
 
 def stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, rel: str, limits: Limits) -> Staged:
@@ -133,6 +140,7 @@ def stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, rel: str, limits: Li
         f"NULL::VARCHAR AS _loc, j FROM {_LINES} WHERE j IS NOT NULL AND trim(j) <> ''"
     )
     con.execute(f"DROP TABLE {_LINES}")
+    _refuse_duplicate_keys(con, rel)
     return _json_staged(con)
 
 
@@ -162,11 +170,31 @@ def stage_json_array(con: duckdb.DuckDBPyConnection, path: Path, rel: str) -> St
         con.execute(sql, params.values)
     except duckdb.Error as exc:
         raise _duck_error(exc, rel) from None
+    _refuse_duplicate_keys(con, rel)
     return _json_staged(con)
 
 
-def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, rel: str) -> Staged:
+def _refuse_duplicate_keys(con: duckdb.DuckDBPyConnection, rel: str) -> None:
+    """A record giving a field twice is refused: DuckDB would keep the first value, silently. (Table
+    kinds have no nested objects; the document kinds check nested keys in Python.)"""
+    row = con.execute(
+        f"SELECT _rec, _line, json_keys(j) FROM {JSON_DOCS} WHERE json_valid(j) AND json_type(j) = 'OBJECT' "
+        "AND len(json_keys(j)) <> len(list_distinct(json_keys(j))) ORDER BY _rec LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return
+    rec, line, keys = row
+    key = next(k for i, k in enumerate(keys) if k in keys[:i])
+    raise EvidenceError(
+        f"key '{str(key)[:80]}' appears twice in record {rec}; remove one of them",
+        Location(file=rel, line=line, record=None if line else int(rec), field=str(key)[:80]),
+        code="file.duplicate-key",
+    )
+
+
+def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, rel: str, limits: Limits = DEFAULT_LIMITS) -> Staged:
     """Parquet rows, turned into JSON documents so typed and untyped inputs share one path."""
+    _check_parquet(con, path, rel, limits)
     params = Params()
     sql = (
         f"CREATE OR REPLACE TEMP TABLE {JSON_DOCS} AS SELECT row_number() OVER () AS _rec, "
@@ -178,6 +206,39 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, rel: str) -> Stage
     except duckdb.Error as exc:
         raise _duck_error(exc, rel) from None
     return _json_staged(con)
+
+
+def _check_parquet(con: duckdb.DuckDBPyConnection, path: Path, rel: str, limits: Limits) -> None:
+    """Parquet's run-length and dictionary encodings let a few kilobytes declare millions of rows,
+    and its pages can inflate like a zip: refuse, from the footer alone, a file that declares more
+    rows or columns than its size could hold or pages that expand beyond the archive ratio."""
+    params = Params()
+    file = params.add(str(path))
+    try:
+        rows_row = con.execute(f"SELECT sum(num_rows) FROM parquet_file_metadata({file})", params.values).fetchone()
+        page_row = con.execute(
+            f"SELECT sum(total_uncompressed_size), count(DISTINCT path_in_schema) FROM parquet_metadata({file})",
+            params.values,
+        ).fetchone()
+    except duckdb.Error as exc:
+        raise _duck_error(exc, rel) from None
+    size = path.stat().st_size
+    rows = int(rows_row[0] or 0) if rows_row else 0
+    expanded, columns = (int(page_row[0] or 0), int(page_row[1] or 0)) if page_row else (0, 0)
+    allowed_rows = size * limits.max_parquet_rows_per_byte + limits.parquet_rows_grace
+    problem = None
+    if rows > allowed_rows:
+        problem = f"declares {rows:,} rows in {size:,} bytes (at most {allowed_rows:,} for a file of this size)"
+    elif columns > limits.max_parquet_columns:
+        problem = f"has {columns:,} columns (at most {limits.max_parquet_columns:,})"
+    elif expanded > limits.ratio_grace_bytes and expanded > size * limits.max_compression_ratio:
+        problem = f"pages expand to {expanded:,} bytes from {size:,} (more than {limits.max_compression_ratio}:1)"
+    if problem:
+        raise EvidenceError(
+            f"Parquet file {problem}; refusing a likely decompression bomb",
+            Location(file=rel),
+            code="file.parquet-limit",
+        )
 
 
 def _json_default(value: Any) -> str:
@@ -236,10 +297,32 @@ def _json_staged(con: duckdb.DuckDBPyConnection) -> Staged:
 
 
 def _typed_columns(columns: tuple[ColumnSpec, ...]) -> str:
-    """Each field parsed once, next to its text: `f__v` (the rules and the final insert read it)."""
+    """Each field parsed once, next to its text: `f__v` (the rules and the final insert read it). A
+    date or timestamp outside the plausible range does not parse (reporter/models/plausible.py)."""
     parsed = [c for c in columns if has_typed_column(c)]
     return (
-        ", ".join(f"{typed_expression(c, ident(c.name))} AS {ident(c.name + '__v')}" for c in parsed) or "NULL AS _none"
+        ", ".join(f"{_plausible(c, typed_expression(c, ident(c.name)))} AS {ident(c.name + '__v')}" for c in parsed)
+        or "NULL AS _none"
+    )
+
+
+# The UTC offset written after a time of day (not the day of a date such as 2026-07-31).
+_OFFSET_RE = r"[Tt ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*[+-](\d{2}):?(\d{2})?$"
+
+
+def _plausible(column: ColumnSpec, typed: str) -> str:
+    if column.scalar == "date":
+        return f"(CASE WHEN {typed} BETWEEN DATE '{FIRST_DAY}' AND DATE '{LAST_DAY}' THEN {typed} END)"
+    if column.scalar != "datetime":
+        return typed
+    text = ident(column.name)
+    hours = f"COALESCE(TRY_CAST(regexp_extract({text}, '{_OFFSET_RE}', 1) AS INTEGER), 0)"
+    minutes = f"COALESCE(TRY_CAST(NULLIF(regexp_extract({text}, '{_OFFSET_RE}', 2), '') AS INTEGER), 0)"
+    limit = int(MAX_OFFSET.total_seconds()) // 60
+    first, end = FIRST_MOMENT.isoformat(sep=" "), END_MOMENT.isoformat(sep=" ")
+    return (
+        f"(CASE WHEN {typed} >= TIMESTAMPTZ '{first}' AND {typed} < TIMESTAMPTZ '{end}' "
+        f"AND {hours} * 60 + {minutes} <= {limit} THEN {typed} END)"
     )
 
 

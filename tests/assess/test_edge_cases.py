@@ -66,6 +66,32 @@ def verification(vid: str, result: str, at: str, **extra: Any) -> dict[str, Any]
     return {**record, **extra}
 
 
+# Verification evidence exists, but none about the findings under test: an empty file is not
+# evidence, and without any verification the SLA controls are insufficient_evidence (D18).
+UNRELATED = [
+    {
+        "id": "v-unrelated",
+        "asset_id": "a-1",
+        "vuln_id": "CVE-2026-19999",
+        "method": "authenticated_rescan",
+        "result": "not_vulnerable",
+        "observed_at": "2026-07-02T00:00:00Z",
+    }
+]
+# A deployment record from before the period that targets nothing under test.
+EARLIER_DEPLOYMENT = [
+    {
+        "id": "d-earlier",
+        "asset_id": "a-1",
+        "vuln_ids": ["CVE-2026-19998"],
+        "change_ref": "CHG-0",
+        "status": "succeeded",
+        "started_at": "2026-06-01T00:00:00Z",
+        "completed_at": "2026-06-01T01:00:00Z",
+    }
+]
+
+
 @dataclass
 class Outcome:
     """An assessment plus the ledger rows, read before the store closed."""
@@ -244,7 +270,7 @@ def test_exception_approved_after_the_breach_is_still_a_miss(tmp_path: Path) -> 
     out = run(
         tmp_path,
         findings=[finding("f-1")],
-        verifications=[],
+        verifications=UNRELATED,
         exceptions=[_exception("2026-08-15T00:00:00Z", "2026-11-01T00:00:00Z")],
     )
     row = out.ledger["f-1"]
@@ -258,7 +284,7 @@ def test_exception_approved_before_the_deadline_covers_it(tmp_path: Path) -> Non
     out = run(
         tmp_path,
         findings=[finding("f-1")],
-        verifications=[],
+        verifications=UNRELATED,
         exceptions=[_exception("2026-07-20T00:00:00Z", "2026-10-15T00:00:00Z")],
     )
     assert out.ledger["f-1"]["sla_status"] == "met_by_exception"
@@ -270,7 +296,7 @@ def test_exception_longer_than_the_policy_allows_covers_nothing(tmp_path: Path) 
     out = run(
         tmp_path,
         findings=[finding("f-1")],
-        verifications=[],
+        verifications=UNRELATED,
         exceptions=[_exception("2026-07-20T00:00:00Z", "2026-11-01T00:00:00Z")],
     )
     assert out.ledger["f-1"]["sla_status"] == "missed"
@@ -281,7 +307,7 @@ def test_expired_exception_reverts_immediately(tmp_path: Path) -> None:
     out = run(
         tmp_path,
         findings=[finding("f-1")],
-        verifications=[],
+        verifications=UNRELATED,
         exceptions=[_exception("2026-07-20T00:00:00Z", "2026-09-01T00:00:00Z")],
     )
     row = out.ledger["f-1"]
@@ -292,7 +318,7 @@ def test_expired_exception_reverts_immediately(tmp_path: Path) -> None:
 
 def test_vanished_ephemeral_asset_is_not_remediated_without_retirement(tmp_path: Path) -> None:
     pod = {**ASSET, "id": "a-1", "type": "container_runtime", "ephemeral": True, "retired_at": "2026-07-20T00:00:00Z"}
-    out = run(tmp_path, assets=[pod], findings=[finding("f-1", severity="medium")], verifications=[])
+    out = run(tmp_path, assets=[pod], findings=[finding("f-1", severity="medium")], verifications=UNRELATED)
     assert out.ledger["f-1"]["state"] == "open"
     assert out.flagged("VER-05") == {"f-1"}
 
@@ -301,7 +327,11 @@ def test_vanished_ephemeral_asset_with_retirement_record_is_retired(tmp_path: Pa
     pod = {**ASSET, "id": "a-1", "type": "container_runtime", "ephemeral": True, "retired_at": "2026-07-20T00:00:00Z"}
     retire = {"id": "r-1", "type": "retirement", "asset_ids": ["a-1"], "occurred_at": "2026-07-20T00:00:00Z"}
     out = run(
-        tmp_path, assets=[pod], findings=[finding("f-1", severity="medium")], rollout_events=[retire], verifications=[]
+        tmp_path,
+        assets=[pod],
+        findings=[finding("f-1", severity="medium")],
+        rollout_events=[retire],
+        verifications=UNRELATED,
     )
     assert out.ledger["f-1"]["state"] == "retired"
     assert out.flagged("VER-05") == set()
@@ -334,7 +364,7 @@ def test_fix_without_change_record(tmp_path: Path) -> None:
     out = run(
         tmp_path,
         findings=[finding("f-1")],
-        deployments=[],
+        deployments=EARLIER_DEPLOYMENT,
         verifications=[verification("v-1", "not_vulnerable", "2026-07-06T00:00:00Z")],
     )
     assert out.ledger["f-1"]["state"] == "fixed_without_change_record"
@@ -343,12 +373,15 @@ def test_fix_without_change_record(tmp_path: Path) -> None:
 
 def test_zero_denominators_print_na_never_100_percent(tmp_path: Path) -> None:
     out = run(
-        tmp_path, findings=[finding("f-1", first_detected_at="2026-09-29T00:00:00Z")], deployments=[], verifications=[]
+        tmp_path,
+        findings=[finding("f-1", first_detected_at="2026-09-29T00:00:00Z")],
+        deployments=EARLIER_DEPLOYMENT,
+        verifications=UNRELATED,
     )
     e1 = out.metric("E1")
     assert e1.measure.display == "n/a (no population)"
     assert e1.measure.value is None
-    assert out.control("DEP-02").status == "not_applicable"
+    assert out.control("DEP-02").population == 1  # the earlier deployment; none in the period
 
 
 def test_missing_evidence_is_never_a_pass(tmp_path: Path) -> None:
@@ -361,7 +394,7 @@ def test_missing_evidence_is_never_a_pass(tmp_path: Path) -> None:
 
 def test_kev_due_date_as_published_even_before_detection(tmp_path: Path) -> None:
     kev = {"id": "CVE-2026-10001", "date_added": "2026-05-01", "due_date": "2026-05-08"}
-    out = run(tmp_path, findings=[finding("f-1")], kev_entries=[kev], verifications=[])
+    out = run(tmp_path, findings=[finding("f-1")], kev_entries=[kev], verifications=UNRELATED)
     row = out.ledger["f-1"]
     assert row["kev"] is True
     assert row["sla_rule"] == "KEV-DUE"
@@ -374,7 +407,7 @@ def test_strictest_deadline_wins(tmp_path: Path) -> None:
     # KEV, not exposed, Automatable unknown (default no), impact unknown (default total): BOD 26-04 14D
     # from the earlier of KEV addition and detection, earlier than the KEV due date and the 30-day rule.
     kev = {"id": "CVE-2026-10001", "date_added": "2026-05-01", "due_date": "2026-05-22"}
-    out = run(tmp_path, findings=[finding("f-1")], kev_entries=[kev], verifications=[])
+    out = run(tmp_path, findings=[finding("f-1")], kev_entries=[kev], verifications=UNRELATED)
     row = out.ledger["f-1"]
     assert (row["bod_outcome"], row["sla_rule"]) == ("14D", "BOD2604-14D")
     assert row["due_at"].isoformat() == "2026-05-15T00:00:00+00:00"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,93 @@ def test_binary_files_are_only_hashed(tmp_path: Path) -> None:
     path = tmp_path / "f.parquet"
     path.write_bytes(b"PAR1\x00\x00\xffPAR1")
     assert prescan(path, "f.parquet", Limits(), text=False).size == 11
+
+
+# --- values the parser would choke on, duplicate keys, encodings (issue 11) -----------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0000-01-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-07-01T00:00:00+99:00", "9999-12-31", "2026-02-30"],
+)
+def test_timestamps_stay_text_for_the_models_to_judge(text: str) -> None:
+    doc = load_yaml(f"a: {text}\n".encode(), "x.yaml", Limits())
+    assert doc.data == {"a": text}
+
+
+def test_a_value_python_cannot_build_names_its_line() -> None:
+    with pytest.raises(EvidenceError, match="cannot read this value") as info:
+        load_yaml(b"a: 1\nb: " + b"9" * 5000 + b"\n", "x.yaml", Limits())
+    assert (info.value.code, info.value.location.line) == ("file.bad-yaml", 2)
+    assert "9999" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field"),
+    [
+        (b"a: 1\na: 2\n", 2, "a"),
+        (b"s:\n  - p: 1\n    q: 2\n    p: 3\n", 4, "s[0].p"),
+        (b"'a': 1\n\"a\": 2\n", 2, "a"),
+    ],
+)
+def test_duplicate_keys_are_refused_with_line_and_field(text: bytes, line: int, field: str) -> None:
+    with pytest.raises(EvidenceError, match="appears twice") as info:
+        load_yaml(text, "x.yaml", Limits())
+    assert info.value.code == "file.duplicate-key"
+    assert (info.value.location.line, info.value.location.field) == (line, field)
+
+
+def test_merge_keys_and_repeated_anchors_are_not_duplicates() -> None:
+    doc = load_yaml(b"base: &b {x: 1}\none: {<<: *b, y: 2}\ntwo: {<<: *b, y: 3}\n", "x.yaml", Limits())
+    assert doc.data["two"] == {"x": 1, "y": 3}
+
+
+@pytest.mark.parametrize(
+    ("data", "reason", "line", "byte"),
+    [
+        (b"id\nab\xc0\xaf\n", "an overlong encoding", 2, 5),
+        (b"id\n\n\xed\xa0\x80\n", "an encoded surrogate", 3, 4),
+        (b"id\nok\n\xff\n", "invalid start byte", 3, 6),
+        (b"id\n\xe2\x82", "cut off at the end", 2, 3),
+    ],
+)
+def test_prescan_names_line_byte_and_what_is_accepted(
+    tmp_path: Path, data: bytes, reason: str, line: int, byte: int
+) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes(data)
+    with pytest.raises(EvidenceError) as info:
+        prescan(path, "f.csv", Limits(), text=True)
+    message = str(info.value)
+    assert info.value.code == "file.bad-encoding"
+    assert info.value.location.line == line
+    assert f"byte {byte}" in message
+    assert reason in message
+    assert "must be UTF-8" in message
+
+
+def test_prescan_offset_is_exact_across_chunks(tmp_path: Path) -> None:
+    # A four-byte character cut by the chunk boundary, then an invalid byte: the offset is in the file.
+    data = b"a" * 100 + b"\n" + b"a" * (8190 - 101) + "\U0001f600".encode() + b"\n\xff"
+    path = tmp_path / "f.csv"
+    path.write_bytes(data)
+    with pytest.raises(EvidenceError, match=f"f.csv:3: not valid UTF-8 at byte {len(data) - 1}:"):
+        prescan(path, "f.csv", Limits(max_line_bytes=8192), text=True)
+
+
+@pytest.mark.parametrize(
+    ("bom", "name"),
+    [(b"\xff\xfe", "UTF-16 (little-endian)"), (b"\xfe\xff", "UTF-16 (big-endian)"), (b"\xff\xfe\0\0", "UTF-32")],
+)
+def test_utf16_and_utf32_are_named_not_called_nul_bytes(tmp_path: Path, bom: bytes, name: str) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes(bom + "id\n1\n".encode("utf-16-le"))
+    with pytest.raises(EvidenceError, match=re.escape(f"is {name}")) as info:
+        prescan(path, "f.csv", Limits(), text=True)
+    assert info.value.code == "file.bad-encoding"
+
+
+def test_a_utf8_byte_order_mark_is_fine(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"\xef\xbb\xbfid\n1\n")
+    assert prescan(path, "f.csv", Limits(), text=True).lines == 2

@@ -144,6 +144,16 @@ def test_legacy_id_that_is_not_a_predecessor_is_an_error(make_pack: MakePack) ->
             "mappings.missing-rationale",
             "no rationale",
         ),
+        (
+            {"framework": "nist-csf-2.0", "id": "ID.AM-01", "relationship": "subset", "rationale": "Relevant."},
+            "mappings.short-rationale",
+            "rationale 'Relevant.' has 1 word(s)",
+        ),
+        (
+            reference("nist-csf-2.0", "ID.AM-01", applies_when="ai_everywhere"),
+            "mappings.schema",
+            "agents_present",
+        ),
     ],
 )
 def test_reference_rules(make_pack: MakePack, ref: dict[str, Any], code: str, words: str) -> None:
@@ -257,7 +267,16 @@ def test_yaml_syntax_error_gives_file_and_line(make_pack: MakePack) -> None:
     (pack / "controls" / "pack.yaml").write_text("format_version: 1\ncontrols: [\n", encoding="utf-8")
     issue = _only(lint_library(packs=[pack], known_checks=None), "mappings.yaml")
     assert issue.file == "test-pack/controls/pack.yaml"
-    assert issue.line is not None
+    assert issue.line == 3
+    assert issue.message.startswith("line 3: invalid YAML")  # text output prints the message, not the line
+
+
+def test_unterminated_quote_names_the_line_it_opens_on(make_pack: MakePack) -> None:
+    pack = make_pack(controls=[_control("ACME-01", "acme.x")])
+    text = 'format_version: 1\ncontrols:\n  - id: ACME-01\n    title: "never closed\n    check: a.b\n'
+    (pack / "controls" / "pack.yaml").write_text(text, encoding="utf-8")
+    issue = _only(lint_library(packs=[pack], known_checks=None), "mappings.yaml")
+    assert "starts at line 4" in issue.message
 
 
 def test_pack_needs_a_manifest(tmp_path: Path) -> None:
@@ -302,7 +321,14 @@ def test_pack_framework_rules(make_pack: MakePack) -> None:
             "framework": "nist-csf-2.0",
             "target": "PR.IP-12",
             "relationship": "subset",
-            "rationale": "x",
+            "rationale": "ACME's reading: both ask that vulnerabilities are found and recorded",
+        },
+        {
+            "item": "VM-2",
+            "framework": "nist-csf-2.0",
+            "target": "ID.RA-01",
+            "relationship": "subset",
+            "rationale": "Same.",
         },
         {
             "item": "VM-3",
@@ -318,6 +344,7 @@ def test_pack_framework_rules(make_pack: MakePack) -> None:
         "mappings.framework",  # VM-2's parent VM-9 does not exist
         "mappings.legacy-id",  # crosswalk to withdrawn PR.IP-12
         "mappings.missing-rationale",
+        "mappings.short-rationale",  # "Same." grounds nothing
         "mappings.unknown-id",  # VM-3 is not an item
     ]
     legacy = _only(issues, "mappings.legacy-id")

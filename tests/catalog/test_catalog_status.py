@@ -10,6 +10,7 @@ from reporter.catalog.library import Framework, Library
 from reporter.catalog.loader import load_library
 from reporter.catalog.status import combine, framework_status
 from reporter.models.catalog import (
+    Condition,
     Control,
     ControlSeverity,
     Crosswalk,
@@ -104,6 +105,54 @@ def test_supports_only_gives_an_inferred_status() -> None:
     assert (basis.relationship, basis.direct) == (SUP, False)
 
 
+def test_supports_only_never_passes_an_item() -> None:
+    """A 'supports' mapping is evidence for an item, not an assessment of it (docs/mappings.md)."""
+    result = framework_status(_library(), {"CT-01": S.PASS, "CT-03": S.PASS}).get("fw")
+    b = {i.item_id: i for i in result.items}["B"]
+    assert (b.status, b.direct) == (V.SUPPORTED, False)
+    assert result.counts[V.SUPPORTED] == 1
+    assert result.counts[V.PASS] == 2  # A and C pass directly
+    assert result.coverage.assessed_with_evidence == 2  # B is not assessed with evidence
+    assert result.score_pct == 100.0
+
+
+def test_supports_only_failure_is_listed_but_not_scored() -> None:
+    result = framework_status(_library(), {"CT-01": S.PASS, "CT-03": S.FAIL}).get("fw")
+    assert {i.item_id: i.status for i in result.items}["B"] is V.FAIL
+    assert (result.coverage.assessed_with_evidence, result.score_pct) == (2, 100.0)
+
+
+def _scoped_library() -> Library:
+    ref = Reference(framework="fw", id="B", relationship=SUP, rationale="x", applies_when=Condition.AGENTS_PRESENT)
+    library = _library()
+    controls = dict(library.controls)
+    controls["CT-05"] = Control(
+        id="CT-05",
+        title="CT-05",
+        objective="x",
+        check="t.c05",
+        severity=ControlSeverity.HIGH,
+        evidence=("assets",),
+        references=(ref, Reference(framework="fw", id="D", relationship=D, rationale="x")),
+    )
+    del controls["CT-03"]
+    return Library(frameworks=library.frameworks, controls=controls)
+
+
+def test_scoped_reference_counts_only_where_its_condition_holds() -> None:
+    results = {"CT-01": S.PASS, "CT-05": S.FAIL}
+    without = framework_status(_scoped_library(), results, conditions=()).get("fw")
+    b = {i.item_id: i for i in without.items}["B"]
+    assert (b.status, b.basis) == (V.NOT_ASSESSED, ())
+    assert [(o.control_id, o.applies_when) for o in b.out_of_scope] == [("CT-05", Condition.AGENTS_PRESENT)]
+    assert {i.item_id: i.status for i in without.items}["D"] is V.FAIL  # the unscoped reference still counts
+    assert without.coverage.with_control == 4  # A, C, D, E: B is mapped only for bundles with agents
+    with_agents = framework_status(_scoped_library(), results, conditions=[Condition.AGENTS_PRESENT]).get("fw")
+    b = {i.item_id: i for i in with_agents.items}["B"]
+    assert (b.status, b.out_of_scope) == (V.FAIL, ())
+    assert with_agents.coverage.with_control == 5
+
+
 def test_item_without_an_assessed_control_is_not_assessed_never_pass() -> None:
     items = _items({"CT-01": S.PASS})
     assert items["D"].status is V.NOT_ASSESSED  # no control at all
@@ -149,6 +198,22 @@ def test_shipped_library_all_pass() -> None:
     assert csf.coverage.assessed_pct < 100.0  # honest: most of CSF is not what evidence shows
 
 
+def test_atlas_techniques_are_supported_never_passed() -> None:
+    """Techniques are mapped only through 'supports': passing controls lower exposure to them, they
+    do not pass them (item 18); scoped to AI, they are not assessed in a bundle without agents."""
+    library = load_library()
+    results = dict.fromkeys(library.controls, S.PASS)
+    atlas = framework_status(library, results, conditions=[Condition.AGENTS_PRESENT]).get("mitre-atlas")
+    techniques = [i for i in atlas.items if i.kind in {"technique", "sub-technique"} and i.basis]
+    assert techniques
+    assert {i.status for i in techniques} == {V.SUPPORTED}
+    assert all(not i.direct for i in techniques)
+    no_ai = framework_status(library, results, conditions=()).get("mitre-atlas")
+    valid_accounts = {i.item_id: i for i in no_ai.items}["AML.T0012"]
+    assert (valid_accounts.status, valid_accounts.basis) == (V.NOT_ASSESSED, ())
+    assert {b.control_id for b in valid_accounts.out_of_scope} == {"NHI-01", "NHI-02", "NHI-12", "NHI-14"}
+
+
 def test_framework_selection() -> None:
     library = load_library()
     status = framework_status(library, {}, frameworks=["mitre-atlas"])
@@ -163,6 +228,6 @@ def test_pass_only_when_a_deciding_control_passed(results: dict[str, Status]) ->
     for framework in framework_status(_library(), results).frameworks:
         for item in framework.items:
             if item.status is V.PASS:
-                assert any(b.control_status is S.PASS for b in item.basis)
+                assert any(b.control_status is S.PASS and b.relationship.direct for b in item.basis)
             if not item.basis:
                 assert item.status is V.NOT_ASSESSED

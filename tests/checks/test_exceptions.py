@@ -133,7 +133,53 @@ def test_exception_scope_is_specific_and_matches_evidence(estate: Assessment) ->
     messages = gap_messages(estate, "EXC-05")
     assert set(messages) == {"X-TAG", "X-ALL"}
     assert "matches no inventory asset" in messages["X-TAG"]
-    assert "covers every asset" in messages["X-ALL"]
+    assert "(CVE-2024-5536) are not limited to assets or tags: it covers them on every asset" in messages["X-ALL"]
+
+
+def test_stale_compensating_control_excepts_nothing(estate: Assessment) -> None:
+    """X-KEV-STALE fails EXC-03 (control verified 120 days ago): it is not sound and leaves the KEV
+    finding in the backlog; X-KEV-FRESH still covers its own (item 15)."""
+    excepted = {g.record_id: g.excepted_by for g in control(estate, "PRI-04").gaps}
+    assert excepted["f-3"] is None
+    assert excepted["f-4"] == "X-KEV-FRESH"
+    assert {e.id: e.valid for e in estate.exceptions}["X-KEV-STALE"] is False
+
+
+def test_scopes_of_findings_identities_or_controls_need_no_asset(tmp_path: Path, library: Library) -> None:
+    """EXC-05 flagged every exception without assets as covering every asset (item 11)."""
+    builder = minimal_valid(tmp_path)
+    replace_kind(builder, "findings", [example("findings"), _finding("f-2", "a-batch-02", "CVE-2024-5536")])
+    by_finding = _exception("X-FINDING", None, "CVE-2024-5536", vuln_ids=[], finding_ids=["f-2"])
+    by_identity = _exception("X-IDENTITY", None, "CVE-2024-5536", vuln_ids=[], identity_ids=["nhi-0042"])
+    by_control = _exception("X-CONTROL", None, "CVE-2024-5536", vuln_ids=[], control_ids=["DEP-02"])
+    ghost_finding = _exception("X-GHOST", None, "CVE-2024-5536", vuln_ids=[], finding_ids=["f-000001"])
+    on_nothing = _exception("X-NOTHING", None, "CVE-2024-5536", vuln_ids=[])
+    replace_kind(builder, "exceptions", [by_finding, by_identity, by_control, ghost_finding, on_nothing], "yaml")
+    messages = gap_messages(assess_builder(builder, library), "EXC-05")
+    assert set(messages) == {"X-NOTHING"}
+    nothing = "names nothing it covers (no asset, tag, vulnerability, finding, identity or control)"
+    assert messages["X-NOTHING"].endswith(nothing)
+
+
+def test_inline_controls_are_evidence_without_a_compensating_controls_file(tmp_path: Path, library: Library) -> None:
+    """An accepted KEV finding on an internet-facing host with no control named fails EXC-03, though
+    the bundle has no compensating_controls file (item 10)."""
+    builder = minimal_valid(tmp_path)
+    builder.sources = [s for s in builder.sources if s.get("kind") != "compensating_controls"]
+    kev = {"kev": True, "kev_date_added": "2026-06-01", "kev_due_date": "2026-06-22"}
+    replace_kind(builder, "findings", [example("findings"), _finding("f-9", "a-web-01", "CVE-2024-3400", **kev)])
+    bare = _exception("X-BARE", "a-web-01", "CVE-2024-3400", risk_response="accept", compensating_controls=[])
+    inline = _exception("X-INLINE", "a-web-01", "CVE-2024-3400")
+    replace_kind(builder, "exceptions", [bare, inline], "yaml")
+    result = assess_builder(builder, library)
+    exc03 = control(result, "EXC-03")
+    assert exc03.status is Status.FAIL
+    assert set(gap_messages(result, "EXC-03")) == {"X-BARE"}
+    assert "names no compensating control" in gap_messages(result, "EXC-03")["X-BARE"]
+    assert metric(result, "X3").measurable
+    assert _measured(result, "X3")[2] == 1
+    assert _measured(result, "X6")[:2] == (1, 1)  # X-INLINE's inline control, verified 11 days before as_of
+    assert "compensating_controls" not in {g.record_id for g in control(result, "EVD-01").gaps}
 
 
 def _measured(result: Assessment, metric_id: str) -> tuple[int | None, int | None, float | None]:

@@ -118,6 +118,28 @@ def test_key_resolved_by_alias_or_name_is_known(estate: Assessment) -> None:
     assert "10.9.9.9 seen 2 time(s)" in inv01.gaps[0].message
 
 
+def test_unknown_key_age_is_since_first_sighting_and_said_against_the_window(tmp_path: Path, library: Library) -> None:
+    """INV-01 printed "unknown for 6 days" next to a 7-day window for a key V3 counted as older:
+    the age runs from the first sighting (also before the period), as in V3, with a decimal, and the
+    message says whether the window is past (item 14)."""
+    builder = minimal_valid(tmp_path)
+    replace_kind(
+        builder,
+        "observations",
+        [
+            _obs("o-1", "10.7.7.7", "2026-09-24T12:00:00Z"),  # in the period ...
+            _obs("o-2", "10.7.7.7", "2026-06-30T12:00:00Z"),  # ... but first seen 92.5 days before as_of
+            _obs("o-3", "10.8.8.8", "2026-09-27T00:00:00Z"),  # 4 days: within the window
+        ],
+    )
+    result = assess_builder(builder, library)
+    messages = gap_messages(result, "INV-01")
+    assert messages["o-1"].endswith("(unknown for 92.5 days, past the CIS 1.2 handling window of 7 days)")
+    assert messages["o-3"].endswith("(unknown for 4.0 days, within the CIS 1.2 handling window of 7 days)")
+    v3 = metric(result, "V3").breakdown
+    assert v3["keys_older_than_limit"] == ["10.7.7.7"]
+
+
 def test_inventory_accuracy_and_unknown_assets_metrics(estate: Assessment) -> None:
     v1, v3 = metric(estate, "V1"), metric(estate, "V3")
     assert v1.measure is not None

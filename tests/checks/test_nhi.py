@@ -71,6 +71,10 @@ def control(result: Assessment, control_id: str) -> ControlResult:
     return next(c for c in result.controls if c.control_id == control_id)
 
 
+def gap_message(result: ControlResult, record_id: str) -> str:
+    return next(g.message for g in result.gaps if g.record_id == record_id)
+
+
 def flagged(result: Assessment, control_id: str) -> set[str]:
     """Record ids of the control's gaps no exception covers."""
     return {g.record_id for g in control(result, control_id).gaps if g.excepted_by is None}
@@ -98,7 +102,7 @@ def test_rotation_age_counts_from_the_later_of_creation_and_rotation(tmp_path: P
                 identity("nhi-0001", **old, last_rotated_at="2026-06-15T00:00:00Z"),  # 108 days: breach
                 identity("nhi-0002", **old, last_rotated_at="2026-07-15T00:00:00Z"),  # 78 days: in time
                 identity("nhi-0003", **old, last_rotated_at=None),  # never rotated
-                identity("nhi-0004", **old, last_rotated_at="2026-10-05T00:00:00Z", enabled=False),  # disabled
+                identity("nhi-0004", **old, last_rotated_at="2026-10-01T01:00:00Z", enabled=False),  # disabled
             ],
         )
     )
@@ -119,6 +123,8 @@ def test_short_lived_tokens_are_excluded_from_rotation_age(tmp_path: Path) -> No
 
 
 def test_missing_last_used_at_is_unknown_not_dormant(tmp_path: Path) -> None:
+    """Unknown last use is undecidable (partial), as a missing auth_method is for NHI-04 (item 14),
+    unless the identity is too new to be dormant."""
     result = run(
         bundle(
             tmp_path,
@@ -126,14 +132,20 @@ def test_missing_last_used_at_is_unknown_not_dormant(tmp_path: Path) -> None:
                 identity("nhi-0001", created_at="2025-01-01T00:00:00Z", last_used_at=None),
                 identity("nhi-0002", last_used_at="2026-06-01T00:00:00Z"),
                 identity("nhi-0003", last_used_at="2026-09-20T00:00:00Z"),
+                identity("nhi-0004", created_at="2026-09-15T00:00:00Z", last_rotated_at=None, last_used_at=None),
             ],
         )
     )
     nhi12 = control(result, "NHI-12")
-    assert flagged(result, "NHI-12") == {"nhi-0002"}
-    assert nhi12.population == 2  # the identity of unknown use is neither compliant nor a gap
+    assert flagged(result, "NHI-12") == {"nhi-0001", "nhi-0002"}
+    certainty = {g.record_id: g.certainty.value for g in nhi12.gaps}
+    assert certainty == {"nhi-0001": "unknown", "nhi-0002": "violation"}
+    assert "has no recorded last use: dormancy undecidable" in gap_message(nhi12, "nhi-0001")
+    assert nhi12.population == 4
+    only_unknown = run(bundle(tmp_path / "unknown", identities=[identity("nhi-0001", last_used_at=None)]))
+    assert control(only_unknown, "NHI-12").status is Status.PARTIAL
     metric = next(m for m in result.metrics if m.id == "N4")
-    assert metric.breakdown["last_use_unknown"] == 1
+    assert metric.breakdown["last_use_unknown"] == 2
 
 
 def _patched_pair(tmp_path: Path, **kinds: list[dict[str, Any]] | None) -> BundleBuilder:
@@ -208,9 +220,23 @@ def test_patched_but_exposed_asset(tmp_path: Path) -> None:
     assert (metric.measure.numerator, metric.measure.denominator) == (1, 2)
 
 
+def test_patched_assets_no_identity_uses_are_not_a_pass(tmp_path: Path) -> None:
+    """Identities and leaks on record, but none used by a patched asset: nothing shows whether patched
+    assets are exposed through credentials, so NHI-14 is not_applicable and N8 not measurable (item 16)."""
+    unused = identity("nhi-0001", used_by=[])
+    leak = exposure("sx-0001", "nhi-0001", "2026-08-01T10:00:00Z")
+    result = run(_patched_pair(tmp_path, identities=[unused], secret_exposures=[leak]))
+    nhi14 = control(result, "NHI-14")
+    assert (nhi14.status, nhi14.population) == (Status.NOT_APPLICABLE, 0)
+    n8 = next(m for m in result.metrics if m.id == "N8")
+    assert not n8.measurable
+    assert "no patched asset uses an enabled non-human identity" in (n8.reason or "")
+
+
 def test_rotation_breach_also_leaves_a_patched_asset_exposed(tmp_path: Path) -> None:
     stale = identity("nhi-0001", used_by=["a-web-01"], last_rotated_at="2026-03-01T00:00:00Z")
-    result = run(_patched_pair(tmp_path, identities=[stale]))
+    closed = exposure("sx-0001", "nhi-0001", "2026-08-01T10:00:00Z", revoked_at="2026-08-01T11:00:00Z")
+    result = run(_patched_pair(tmp_path, identities=[stale], secret_exposures=[closed]))
     [gap] = control(result, "NHI-14").gaps
     assert gap.record_id == "a-web-01"
     assert "rotation in breach" in gap.message
@@ -244,17 +270,15 @@ def test_admin_exception_covers_only_the_identity_it_names(tmp_path: Path) -> No
         identity_ids=["nhi-0001"],
         approved_at="2026-08-01T00:00:00Z",
         expires_at="2026-10-15T00:00:00Z",
+        compensating_controls=[{"description": "Admin use alerts to the SOC", "verified_at": "2026-09-20T00:00:00Z"}],
     )
     result = run(bundle(tmp_path, identities=[accepted, other], exceptions=[waiver]))
     assert flagged(result, "NHI-05") == {"nhi-0002"}
 
 
-@pytest.mark.parametrize(
-    ("records", "status"),
-    [([], Status.NOT_APPLICABLE), (None, Status.INSUFFICIENT_EVIDENCE)],
-    ids=["empty-identities-file", "no-identities-source"],
-)
-def test_zero_identities_is_never_a_pass(tmp_path: Path, records: list[dict[str, Any]] | None, status: Status) -> None:
+@pytest.mark.parametrize("records", [[], None], ids=["empty-identities-file", "no-identities-source"])
+def test_zero_identities_is_never_a_pass(tmp_path: Path, records: list[dict[str, Any]] | None) -> None:
+    """An empty identity inventory is no evidence: NHI-14 too is insufficient, not a pass (items 9, 16)."""
     result = run(bundle(tmp_path, identities=records))
-    for control_id in ("NHI-01", "NHI-04", "NHI-07", "NHI-12", "NHI-13"):
-        assert control(result, control_id).status is status, control_id
+    for control_id in ("NHI-01", "NHI-04", "NHI-07", "NHI-12", "NHI-13", "NHI-14"):
+        assert control(result, control_id).status is Status.INSUFFICIENT_EVIDENCE, control_id

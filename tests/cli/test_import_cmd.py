@@ -112,9 +112,11 @@ def test_usage_errors_are_exit_2(args: tuple[str, ...]) -> None:
 
 
 def test_unwritable_output_is_exit_4(tmp_path: Path) -> None:
-    result = run("import", "nessus-xml", str(NESSUS), "-o", str(tmp_path / "missing" / "o.jsonl"))
+    (tmp_path / "a-file").write_text("not a directory")
+    result = run("import", "nessus-xml", str(NESSUS), "-o", str(tmp_path / "a-file" / "o.jsonl"))
     assert result.exit_code == 4
-    assert "cannot be written" in result.output
+    assert "cannot write" in result.output
+    assert (tmp_path / "a-file").read_text() == "not a directory"
 
 
 def test_list_as_text() -> None:
@@ -122,7 +124,7 @@ def test_list_as_text() -> None:
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0].split()[:2] == ["FORMAT", "TOOL"]
-    assert len(lines) == 10
+    assert len(lines) == 13
     assert any(line.startswith("nessus-xml") and "observations, scans, findings" in line for line in lines)
 
 
@@ -132,6 +134,6 @@ def test_list_as_json() -> None:
     body = json.loads(result.output)
     assert body["format_version"] == 1
     formats = {i["format"]: i for i in body["importers"]}
-    assert len(formats) == 9
+    assert len(formats) == 12
     assert formats["trufflehog-jsonl"]["kinds"] == ["secret_exposures"]
     assert all(i["tested_versions"] and i["produce_with"] for i in formats.values())

@@ -63,3 +63,26 @@ def test_bad_row_names_its_line(tmp_path: Path) -> None:
     with pytest.raises(ImportFormatError, match="probability") as caught:
         import_path(FORMAT, path)
     assert caught.value.location.line == 2
+
+
+def test_a_gzip_file_loads_as_a_bundle_source(tmp_path: Path) -> None:
+    """The daily file is published gzip-compressed: a bundle lists it as it is downloaded."""
+    from support.bundles import BundleBuilder
+
+    from reporter.bundle.load import load_bundle
+
+    builder = BundleBuilder(tmp_path)
+    builder.add("assets", [{"id": "a-1", "name": "a-1", "type": "server"}])
+    packed = tmp_path / "intel" / "epss_scores-2026-01-02.csv.gz"
+    packed.parent.mkdir(parents=True)
+    packed.write_bytes(gzip.compress(sample(FORMAT, "epss_scores-2026-01-02.head.csv").read_bytes(), mtime=0))
+    builder.sources.append(
+        {"path": "intel/epss_scores-2026-01-02.csv.gz", "format": FORMAT, "collected_at": "2026-09-30T00:00:00Z"}
+    )
+    builder.write()
+    loaded = load_bundle(tmp_path)
+    try:
+        assert loaded.valid, [i for i in loaded.issues if i.severity == "error"]
+        assert loaded.store.count("epss_scores") == 49
+    finally:
+        loaded.close()

@@ -23,6 +23,8 @@ from reporter.importers.run import collect, records_jsonl_line
 from reporter.models.kinds import KINDS
 
 EXPECTED_FORMATS = [
+    "apt-history-log",
+    "aws-ssm-instance-patches",
     "aws-ssm-patch-states",
     "cyclonedx-json",
     "epss-csv",
@@ -32,6 +34,7 @@ EXPECTED_FORMATS = [
     "nessus-xml",
     "trivy-json",
     "trufflehog-jsonl",
+    "windows-hotfix-csv",
 ]
 
 

@@ -1,5 +1,6 @@
 """Property-based tests: whatever bytes, JSON, CSV or XML an importer is given, it yields valid
-records or raises ImportFormatError, never anything else, and never hangs."""
+records or raises ImportFormatError, never anything else, and never hangs; the bracket scanner
+agrees with a character-by-character one, and a credential in a URL never survives scrubbing."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from importer_helpers import SAMPLES
 
 from reporter.errors import ImportFormatError
+from reporter.importers._common import bracket_delta, scrub_location
 from reporter.importers.interface import ImportContext
 from reporter.importers.registry import IMPORTERS
 from reporter.importers.run import collect
@@ -151,6 +153,7 @@ SEEDS = {
     "kev-json": "variant-minimal-legacy.json",
     "cyclonedx-json": "variant-sbom-vdr-1.5.json",
     "aws-ssm-patch-states": "variant-install-pages.json",
+    "aws-ssm-instance-patches": "variant-linux-pages.json",
 }
 
 
@@ -314,3 +317,52 @@ def test_nessus_xml(workdir: Path, trees: list[Any], context: ImportContext, bro
     path = workdir / "fuzz.nessus"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     _outcome("nessus-xml", path, context)
+
+
+def _reference_brackets(text: str) -> tuple[int, int]:
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "[{]}":
+            depth += 1 if char in "[{" else -1
+            deepest = max(deepest, depth)
+    return depth, deepest
+
+
+@FUZZ
+@given(text=st.text(alphabet='"\\[]{}a \n', max_size=200) | JSON_VALUES.map(json.dumps))
+def test_bracket_scanner_agrees_with_reading_each_character(text: str) -> None:
+    assert bracket_delta(text) == _reference_brackets(text)
+
+
+MARK = "Zq9MARKq9Z"
+SECRETS = st.text(alphabet="abcXYZ0129-._~+/=%:@!$&'()*,;?#", max_size=12).map(lambda t: f"{t}{MARK}{t[::-1]}")
+HOSTS = st.sampled_from(["git.example", "h", "[::1]", "10.0.0.1", "git.example:8443", "GIT.Example"])
+PATHS = st.text(alphabet="abc/._-~%", max_size=15)
+
+
+@FUZZ
+@given(
+    scheme=st.sampled_from(["https", "http", "ssh", "git+https", "s3", "postgres", "HTTPS"]),
+    user=st.sampled_from(["", "u", "x-access-token", "git"]),
+    host=HOSTS,
+    path=PATHS,
+    secret=SECRETS,
+    place=st.sampled_from(["password", "user", "query", "fragment", "query-key", "scp"]),
+)
+def test_a_credential_never_survives_in_a_url(
+    scheme: str, user: str, host: str, path: str, secret: str, place: str
+) -> None:
+    url = {
+        "password": f"{scheme}://{user}:{secret}@{host}/{path}",
+        "user": f"{scheme}://{secret}@{host}/{path}",
+        "query": f"{scheme}://{host}/{path}?access_token={secret}",
+        "fragment": f"{scheme}://{host}/{path}#{secret}",
+        "query-key": f"{scheme}://{host}/{path}?{secret}",
+        "scp": f"{user or 'git'}:{secret}@{host}:{path}",
+    }[place]
+    assert MARK not in scrub_location(url)

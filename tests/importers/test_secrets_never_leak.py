@@ -1,5 +1,6 @@
 """A secret planted in every secret-bearing field of gitleaks, trufflehog and trivy input never
-reaches a record, an `import` output file, a log line or an error message, broken file or not."""
+reaches a record, an `import` output file, a log line or an error message, broken file or not;
+nor does a credential in any of 30 URL shapes planted in every location field."""
 
 from __future__ import annotations
 
@@ -197,6 +198,12 @@ BREAKS: dict[str, list[Callable[[Any], Any]]] = {
         _set(("Results", 0, "Secrets", 0, "RuleID"), [SECRET]),
     ],
 }
+BREAKS["th.jsonl"] += [
+    _set((0, "SourceMetadata", "Data", "Git", "line"), SECRET),
+    _set((0, "SourceMetadata", "Data", "Git", "line"), f"4 {SECRET}"),
+    _set((0, "SourceMetadata", "Data"), {SECRET: {"line": SECRET}}),
+]
+BREAKS["v8.json"] += [_set((0, "StartLine"), f"-{SECRET}"), _set((0, "File"), [f"https://u:{SECRET}@h/r"])]
 
 
 def _clean(text: str) -> None:
@@ -265,3 +272,140 @@ def test_planted_secret_stays_out_of_errors(
     assert not out.exists()
     _clean(result.output)
     _clean(caplog.text)
+
+
+def test_a_secret_as_a_repeated_key_stays_out_of_errors(tmp_path: Path) -> None:
+    for case in CASES:
+        text = case.text()
+        brace = text.index("{")
+        doubled = text[: brace + 1] + f'"{SECRET}": 1, "{SECRET}": 2, ' + text[brace + 1 :]
+        path = tmp_path / case.name
+        path.write_text(doubled)
+        with pytest.raises(ImportFormatError, match="repeats a key") as caught:
+            collect(IMPORTERS[case.format_name], path, _context(case.name))
+        _clean("".join(traceback.format_exception(caught.value)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Credentials in locations (issues 10.4 and 11): every shape, in every location field
+
+TAIL = "TAILPART-4c3b2a190e8f-Secret"
+MARKERS = (SECRET, TAIL, SECRET.lower(), TAIL.lower(), "0f9e8d7c6b5a", "4c3b2a190e8f")
+URL_SHAPES = [
+    f"https://user:{SECRET}@git.example/o/r",
+    f"https://{SECRET}@git.example/o/r",  # a token as the user name
+    f"https://user:{SECRET}/{TAIL}@git.example/o/r",  # '/' in the password
+    f"https://user:{SECRET}+{TAIL}@git.example/o/r",
+    f"https://u:{SECRET}@{TAIL}@git.example/r",  # several '@': the tail leaked before
+    f"user:{SECRET}@git.example:o/r.git",  # scp-style
+    f"{SECRET}@git.example:o/r.git",
+    f"{SECRET}@git.example/o/r",
+    f"https://git.example/o/r?access_token={SECRET}",
+    f"https://git.example/o/r?x=1&token={SECRET}",
+    f"https://git.example/o/r?private_token={SECRET}",
+    f"https://git.example/o/r?key={SECRET}",
+    f"https://git.example/o/r?api_key={SECRET}",
+    f"https://git.example/o/r?sig={SECRET}",
+    f"https://git.example/o/r?password={SECRET}",
+    f"https://b.s3.example/k?X-Amz-Credential={TAIL}&X-Amz-Signature={SECRET}",
+    f"https://git.example/o/r#access_token={SECRET}",
+    f"https://git.example/o/r?{SECRET}",
+    f"https://u:{SECRET}@git.example/r\\@x",  # backslash: browsers read it as '/'
+    f"https:/u:{SECRET}@git.example/r",  # one slash
+    f"https://u:{SECRET}@git.example:port/r",  # not a port
+    f"https://git.example/{TAIL}@{SECRET}/r",  # '@' in the path
+    f"HTTPS://U:{SECRET}@GIT.EXAMPLE/R",
+    f"ssh://git:{SECRET}@git.example:22/o/r",
+    f"git+https://u:{SECRET}@git.example/o/r",
+    f"jdbc:postgresql://u:{SECRET}@db.example/app",  # a URL after other text
+    f"u:{SECRET}@tcp(db.example:3306)/app",  # a Go DSN
+    f"mongodb+srv://u:{SECRET}@cluster.example/db?authSource=admin",
+    f"https://u:{SECRET}@git.example/r x",  # whitespace
+    f"https://[::1]:8080/r?token={SECRET}",
+]
+
+
+def _leaks_v8(field: str) -> list[dict[str, Any]]:
+    base = gitleaks_v8()[0] | {"Fingerprint": ""}
+    return [base | {"StartLine": i, field: url} for i, url in enumerate(URL_SHAPES, 1)]
+
+
+def _leaks_v7(field: str) -> list[dict[str, Any]]:
+    return [gitleaks_v7()[0] | {"lineNumber": i, field: url} for i, url in enumerate(URL_SHAPES, 1)]
+
+
+def _truffle_lines(kind: str, field: str) -> list[dict[str, Any]]:
+    lines = []
+    for i, url in enumerate(URL_SHAPES, 1):
+        data = {"line": i, field: url} if kind != "Jira" else {field: url}  # Jira: the link only
+        lines.append(_truffle(Raw=f"raw-{i}") | {"SourceMetadata": {"Data": {kind: data}}})
+    return lines
+
+
+# (format, file name, document with the shapes in one location field, its serialiser)
+LOCATIONS = [
+    ("gitleaks-json", "v8-File.json", lambda: _leaks_v8("File"), json.dumps),
+    ("gitleaks-json", "v8-Commit.json", lambda: _leaks_v8("Commit"), json.dumps),
+    ("gitleaks-json", "v7-repoURL.json", lambda: _leaks_v7("repoURL"), json.dumps),
+    ("gitleaks-json", "v7-file.json", lambda: _leaks_v7("file"), json.dumps),
+    ("trufflehog-jsonl", "Git-repository.jsonl", lambda: _truffle_lines("Git", "repository"), _jsonl),
+    ("trufflehog-jsonl", "Git-file.jsonl", lambda: _truffle_lines("Git", "file"), _jsonl),
+    ("trufflehog-jsonl", "Git-commit.jsonl", lambda: _truffle_lines("Git", "commit"), _jsonl),
+    ("trufflehog-jsonl", "S3-bucket.jsonl", lambda: _truffle_lines("S3", "bucket"), _jsonl),
+    ("trufflehog-jsonl", "Docker-image.jsonl", lambda: _truffle_lines("Docker", "image"), _jsonl),
+    ("trufflehog-jsonl", "GCS-filename.jsonl", lambda: _truffle_lines("GCS", "filename"), _jsonl),
+    ("trufflehog-jsonl", "Jira-link.jsonl", lambda: _truffle_lines("Jira", "link"), _jsonl),
+]
+
+
+def _no_marker(text: str) -> None:
+    for marker in MARKERS:
+        assert marker not in text
+
+
+def test_the_url_corpus_is_nasty_enough() -> None:
+    assert len(URL_SHAPES) >= 20
+    assert all(SECRET in url for url in URL_SHAPES)
+
+
+@pytest.mark.parametrize(("format_name", "name", "build", "dump"), LOCATIONS, ids=[loc[1] for loc in LOCATIONS])
+def test_credentials_in_location_fields_reach_no_output(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    format_name: str,
+    name: str,
+    build: Callable[[], Any],
+    dump: Callable[[Any], str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    path = tmp_path / name
+    path.write_text(dump(build()))
+    assert path.read_text().count(SECRET) >= len(URL_SHAPES)
+    context = ImportContext(source_path=name, collected_at=datetime(2026, 1, 5, 10, tzinfo=UTC))
+    records = collect(IMPORTERS[format_name], path, context)
+    assert len(records) == len(URL_SHAPES)  # scrubbed locations stay apart (distinct lines)
+    _no_marker("\n".join(records_jsonl_line(r) + r.location for r in records))
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(
+        app, ["--debug", "import", format_name, str(path), "--output", str(out), "--collected-at", COLLECTED]
+    )
+    assert result.exit_code == 0, result.output
+    _no_marker(out.read_text())
+    _no_marker(result.output)
+    _no_marker(caplog.text)
+
+
+@pytest.mark.parametrize(("format_name", "name", "build", "dump"), LOCATIONS, ids=[loc[1] for loc in LOCATIONS])
+def test_credentials_in_location_fields_stay_out_of_errors(
+    tmp_path: Path, format_name: str, name: str, build: Callable[[], Any], dump: Callable[[Any], str]
+) -> None:
+    document = build()
+    broken = ("DetectorName",) if format_name == "trufflehog-jsonl" else ("Date", "date")
+    document[-1] |= {key: [1] for key in broken}  # the last entry no longer fits its format
+    path = tmp_path / name
+    path.write_text(dump(document))
+    with pytest.raises(ImportFormatError) as caught:
+        collect(
+            IMPORTERS[format_name], path, ImportContext(source_path=name, collected_at=datetime(2026, 1, 5, tzinfo=UTC))
+        )
+    _no_marker("".join(traceback.format_exception(caught.value)))

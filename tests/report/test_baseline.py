@@ -74,6 +74,7 @@ def test_read_baseline_round_trip(tmp_path: Path, q3_inputs: ReportInputs) -> No
         (b"[1, 2]", "not a results.json"),
         (json.dumps({"format_version": 2}).encode(), "format_version 2; this version of exposure-reporter reads"),
         (json.dumps({"format_version": 1, "tool": {}}).encode(), "not a valid results.json"),
+        (b'{"format_version": 1, "x": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nested deeper than 64 levels"),
     ],
 )
 def test_unusable_baselines_are_usage_errors(tmp_path: Path, content: bytes, message: str) -> None:

@@ -24,6 +24,7 @@ def hostile(port: int) -> str:
         "<script>alert(1)</script><img src=file:///etc/hostname><link rel=attachment href=file:///etc/passwd>"
         f'<span style="background:url(http://127.0.0.1:{port}/css)">x</span><img src="http://127.0.0.1:{port}/img">'
         f"<style>@import url(http://127.0.0.1:{port}/import);</style><svg><image href='http://127.0.0.1:{port}/svg'/>"
+        "invoice\u202egpj.exe\x1b[31m"  # a right-to-left override and an escape sequence
     )
 
 
@@ -116,6 +117,10 @@ def test_hostile_text_is_shown_as_text_in_html(tmp_path: Path) -> None:
     assert names.count("style") == 1  # ours only
     assert not [attrs for _, attrs in tags(html) if "style" in attrs]
     assert "=HYPERLINK" in html  # the formula is text in the HTML (no spreadsheet evaluates it there)
+    # bidi overrides and control characters are shown as code points, never applied
+    assert "invoice⟨U+202E⟩gpj.exe⟨U+001B⟩[31m" in html
+    assert "\u202e" not in html
+    assert "\x1b" not in html
 
 
 def _cells(data: bytes) -> list[str]:

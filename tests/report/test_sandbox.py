@@ -92,3 +92,26 @@ def test_wall_clock_limit_stops_the_renderer() -> None:
 def test_memory_limit_stops_the_renderer() -> None:
     with pytest.raises(RenderError, match="PDF rendering"):
         render_pdf(_job(), RenderLimits(memory_mib=80))
+
+
+def test_the_renderers_temporary_files_go_to_a_directory_removed_afterwards(monkeypatch: pytest.MonkeyPatch) -> None:
+    """WeasyPrint leaves its font folders behind when the worker is killed (time or memory limit,
+    a signal): the worker's TMPDIR is a directory of ours, removed however the worker ended."""
+    import subprocess
+
+    from reporter.report import sandbox
+
+    seen: list[Path] = []
+
+    def killed(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+        scratch = Path(str(kwargs["env"]["TMPDIR"]))  # type: ignore[index]
+        (scratch / "weasyprint-abc123").mkdir()  # what a killed worker leaves
+        seen.append(scratch)
+        return subprocess.CompletedProcess(command, -9, b"", b"")
+
+    monkeypatch.setattr(sandbox.subprocess, "run", killed)
+    with pytest.raises(RenderError, match="limits"):
+        render_pdf(_job(), RenderLimits())
+    [scratch] = seen
+    assert scratch.name.startswith("exposure-reporter-pdf-")
+    assert not scratch.exists()

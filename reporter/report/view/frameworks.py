@@ -101,7 +101,10 @@ def framework_section(ctx: Ctx, result: FrameworkResult) -> Section:
         f"{result.name}, version {result.version}. Score {_score(result)}; coverage: {fmt.count(cov.with_control)} of "
         f"{fmt.count(cov.total)} items have a control ({fmt.percent(cov.with_control_pct)}), "
         f"{fmt.count(cov.assessed_with_evidence)} were assessed with evidence ({fmt.percent(cov.assessed_pct)}). "
-        "Items reached only through a 'supports' mapping or a crosswalk are marked inferred."
+        "Items reached only through a 'supports' mapping or a crosswalk are marked inferred; a 'supports' "
+        "mapping is evidence for an item without assessing it, so such an item is never 'pass' (passing "
+        "supporting controls read 'supported') and never counts as assessed. References scoped to AI systems "
+        "count only when the bundle holds AI agents."
     )
     blocks: list[Block] = [
         Figures(
@@ -159,13 +162,16 @@ def _basis(item: ItemStatus) -> str:
             f"{b.control_id}{legacy}: {fmt.badge(b.control_status.value).label.lower()}, "
             f"{b.relationship.value}, {how}{via}"
         )
+    for b in item.out_of_scope:
+        when = b.applies_when.description if b.applies_when else "its condition holds"
+        parts.append(f"{b.control_id}: not counted, applies only when {when}")
     return "; ".join(parts)
 
 
 def _items(ctx: Ctx, result: FrameworkResult, framework: Framework | None) -> Table:
     """Every item with at least one control behind it (all items of a short list like the OWASP Top 10)."""
     show_all = result.coverage.total <= 20
-    items = [i for i in result.items if show_all or i.basis]
+    items = [i for i in result.items if show_all or i.basis or i.out_of_scope]
     shown = items[: ctx.rows]
     rows = []
     for item in shown:
@@ -262,12 +268,12 @@ def _groups(result: FrameworkResult, framework: Framework) -> Table:
 def _not_assessed(result: FrameworkResult) -> list[Block]:
     if result.coverage.total <= 20:
         return []
-    missing = [i.item_id for i in result.items if not i.basis]
+    missing = [i.item_id for i in result.items if not i.basis and not i.out_of_scope]
     if not missing:
         return []
     by_kind: dict[str, list[str]] = defaultdict(list)
     for item in result.items:
-        if not item.basis:
+        if not item.basis and not item.out_of_scope:
             by_kind[item.kind].append(item.item_id)
     text = "; ".join(f"{fmt.words(kind)} ({fmt.count(len(ids))}): {', '.join(ids)}" for kind, ids in by_kind.items())
     return [

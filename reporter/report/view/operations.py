@@ -103,18 +103,59 @@ def _outcome_tone(status: str) -> str:
     return "red" if status in ("failed", "rolled_back") else "orange"
 
 
+# How a verification was established (ledger.csv `verification_rule`; docs/verification.md).
+VERIFICATION_BASIS = {
+    "verification record": "a verification record of the bundle (method and evidence as recorded)",
+    "rescan-after-deployment": "the first scan after the deployment that covers the component no longer "
+    "reports the finding (derived)",
+    "rescan-absent": "a scan covering the component, after the last one that reported the finding, no "
+    "longer reports it (derived; with no deployment it is a fix without change record)",
+}
+
+
+def _verification_basis(ctx: Ctx) -> Table:
+    """Verified removal (E2) split by what it rests on: rescans (derived, each citing its scan) or
+    verification records."""
+    e2 = ctx.metrics.get("E2")
+    basis = e2.breakdown.get("verified_by_rule", {}) if e2 else {}
+    rows = tuple(
+        (
+            Cell(fmt.words(rule) if rule == "verification record" else rule, kind="mono"),
+            Cell(fmt.count(int(n)), kind="num"),
+            Cell(VERIFICATION_BASIS.get(rule, "")),
+        )
+        for rule, n in sorted(basis.items())
+    )
+    return Table(
+        "tbl-ver-basis",
+        "What verified removal (E2) rests on",
+        (Col("Basis", 24), Col("Instances", 12, "r"), Col("Meaning", 64)),
+        rows,
+        empty="No targeted instance was verified removed.",
+        compact=True,
+    )
+
+
 def verification_section(ctx: Ctx) -> Section:
     """Verified outcome, and the list of deployments reported successful but still vulnerable."""
     h = ctx.assessment.headline
     refs = ctx.refs_for_kinds(["deployments", "verifications", "findings"])
     intro = (
         f"Of {fmt.count(h.targeted_instances)} finding-instances targeted by a successful deployment, "
-        f"{h.verified_removed.display} were verified removed. {h.still_vulnerable.display} of successful deployments "
-        f"with a later verification were contradicted by it, and {h.unverified.display} of successes were never "
-        "verified within the window."
+        f"{h.verified_removed.display} were verified removed: {fmt.count(h.verified_by_rescan)} on a rescan that "
+        f"covers the component and no longer reports it, {fmt.count(h.verified_by_record)} on a verification record. "
+        f"{h.still_vulnerable.display} of successful deployments with a later verification were contradicted by "
+        f"it, and {h.unverified.display} of successes were never verified within the window."
+        + (
+            f" {fmt.count(h.targeted_by_inference)} targeted instances were linked to their deployment by inference "
+            "(a KB number, a package version or an image), not named by it."
+            if h.targeted_by_inference
+            else ""
+        )
     )
     ver02 = ctx.controls.get("VER-02")
     blocks: list[Block] = [
+        _verification_basis(ctx),
         Figures(
             (
                 KeyFigure("Verified removed (E2)", h.verified_removed.display, "", refs, "good"),

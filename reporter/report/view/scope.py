@@ -35,6 +35,8 @@ STATUS_MEANING = {
     "insufficient_evidence": "the bundle lacks the evidence to evaluate the control; never counted as a pass",
     "not_applicable": "the control's population is empty in this estate",
     "error": "the check could not run; never counted as a pass",
+    "supported": "(framework items) only 'supports' mappings reach the item and their controls pass: "
+    "evidence for the item, not an assessment of it",
     "not_assessed": "(framework items) no control with a result covers the item",
 }
 
