@@ -4,7 +4,8 @@ assess_s, duckdb_raw_s, ratio, peak_rss_mb (the whole process: load + assess).
 
     python benchmarks/assess.py --findings 1000000
 
-Target (issue 4): assessment adds ≤ 2× DuckDB's raw scan time on top of ingest; peak RSS ≤ 1.5 GB.
+Target (issue 13): assessment ≤ 2× DuckDB's raw read of the same files. The benchmark fails (exit 1)
+when any control is `insufficient_evidence`: the generated bundle must exercise the whole engine.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import default_dir, generate
 
 
-def _assess(bundle: str) -> dict[str, float]:
+def _assess(bundle: str) -> dict[str, Any]:
     import resource  # noqa: PLC0415
 
     from reporter.assess.engine import AssessOptions, assess  # noqa: PLC0415
@@ -45,11 +47,13 @@ def _assess(bundle: str) -> dict[str, float]:
         "assess_s": seconds,
         "ingest_s": ingest,
         "controls": len(result.controls),
+        "insufficient": [c.control_id for c in result.controls if c.status.value == "insufficient_evidence"],
+        "statuses": dict(result.status_counts),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
-def _child(func: str, bundle: str) -> dict[str, float]:
+def _child(func: str, bundle: str) -> dict[str, Any]:
     code = (
         f"import sys, json; sys.path.insert(0, {str(Path(__file__).parent)!r}); import assess, ingest; "
         f"print(json.dumps({func}({bundle!r})))"
@@ -74,9 +78,12 @@ def main() -> None:
                 "duckdb_raw_s": round(raw["seconds"], 2),
                 "ratio": round(tool["assess_s"] / raw["seconds"], 2),
                 "peak_rss_mb": round(tool["peak_rss_mb"]),
+                "statuses": tool["statuses"],
             }
         )
     )
+    if tool["insufficient"]:
+        sys.exit(f"controls without evidence in the generated bundle: {', '.join(tool['insufficient'])}")
 
 
 if __name__ == "__main__":

@@ -149,6 +149,63 @@ MANIFEST_TABLE
 Files on disk that the manifest does not list are reported as warnings (`source.unlisted`) and not
 read; listed files that are missing are errors (`source.missing`). Evidence files are never modified.
 
+**Sealed bundles.** A preparer who declares `prepared_by.public_key` (an Ed25519 key from
+`exposure-reporter keygen`) seals the bundle with `exposure-reporter seal BUNDLE --key KEY`: this writes
+`bundle.seal.json` beside `bundle.yaml`, a DSSE envelope over an in-toto Statement whose subject is
+`bundle.yaml`. Since `bundle.yaml` lists every file's SHA-256, the seal covers the whole bundle. Every
+load verifies it (`seal.*` codes in docs/validation.md), `--seal-key PUB` makes a trusted key
+mandatory, and the report's cover shows who sealed it, with which key and when (docs/security.md).
+
+**Audit framing** (all optional; the report says plainly what is not given). `approved_by` signs the
+management attestation; `role` of each person is printed as the role title on the cover and at
+sign-off. `document` gives the version, status and distribution list; `scope_exclusions` what the
+scope deliberately leaves out and why; `assertions` the statements management makes (printed before
+the sign-off, which the attestation refers to); `extraction` on a source says how its export was
+produced (`method`, required), `by` whom, with which `query` and `tool_version`, and how it was
+checked for `completeness`. `management_responses` names a YAML file with management's response to
+each remediation-plan item; its SHA-256 (`management_responses_sha256`) is checked like the
+policy's, and the seal covers it through `bundle.yaml`.
+
+```yaml
+approved_by: {name: Sanne de Vries, role: Chief Information Security Officer}
+document:
+  version: "1.0"                                 # quote it: 1.0 is a number in YAML
+  status: final
+  distribution: [{name: Audit and Risk Committee, role: Board committee}]
+scope_exclusions:
+  - {item: Employee-owned mobile devices, reason: Not patched by IT; app protection only, approved_by: CISO}
+assertions:
+  - {statement: The CMDB export is the complete population of in-scope assets., by: Head of IT Operations}
+management_responses: management-responses.yaml
+management_responses_sha256: 8b39...
+sources:
+  - path: inventory/assets.csv
+    # ...
+    extraction:
+      method: Scheduled ServiceNow report 'VM scope - all CIs'
+      by: IT Operations
+      query: operational_status != retired
+      tool_version: Washington DC
+      completeness: Row count compared with the CMDB dashboard total at export time
+```
+
+**The management responses file** (`responses_version: 1`): one entry per plan item, that is per
+control with open gaps; a control may be answered at most once, and its id must be in the library.
+
+```yaml
+responses_version: 1
+responses:
+  - control: VER-02                              # the plan item
+    owner: Vulnerability Management (Eva Smit)   # required
+    target_date: 2026-12-31                      # required
+    status: agreed                               # agreed (default), in-progress, completed, risk-accepted, disagreed
+    response: Failed patches found by rescans are re-queued automatically.   # optional
+```
+
+The remediation plan takes each item's owner and target date from this file; without a response it
+shows the owners the evidence names and "no management response" (docs/report.md). A problem in the
+file is one `responses.*` issue with the file, line and field, and the bundle is invalid (exit 3).
+
 ## File formats
 
 | format | extension | shape |
@@ -469,12 +526,22 @@ traceback for errors (never local variables, which could hold evidence).
 | code | meaning |
 |---|---|
 | 0 | success (validate: the bundle is valid, warnings allowed) |
-| 1 | `assess`/`report`: unexcepted gaps at or above `--fail-on` exist (the outputs were written) |
-| 2 | usage: a bad option, or a path that is not a bundle |
-| 3 | invalid: bundle (`validate`, `assess`, `report`), import input (`import`) or mappings (`mappings lint`) |
+| 1 | `assess`/`report`: unexcepted gaps at `--fail-on` or above, or a regression (below); outputs written |
+| 2 | usage: a bad option, an unusable key, or a path that is not a bundle |
+| 3 | invalid: a bundle (`validate`, `assess`, `report`, `verify --bundle`, `seal`), an import input or mappings |
 | 4 | an output file or directory could not be written |
 | 5 | internal error: a bug or an environment failure (e.g. the PDF renderer crashed or hit its limits) |
+| 6 | `verify`: a signature, a file's SHA-256 or the re-performed results differ, or a bad attestation (file named) |
+| 7 | a resource limit was reached: the store's memory limit (`--memory-limit`) or the machine's; no output written |
 | 128 + n | stopped by signal n (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP), after removing every temporary file |
+
+A regression, with `--fail-on-regression` (a ratchet for CI; it needs `--baseline`, else exit 2), is
+judged against the latest baseline by period: verified removal (E2) fell (a printed change of −0.1 pp
+or less) or is no longer measurable; or a control that passed there now fails, is partial, errs or
+lacks evidence. Each
+regression is printed on standard error and listed in results.json (`comparison.regressions`); a
+control that becomes excepted or not applicable is not a regression. Exit 1 for gaps and for
+regressions alike: the outputs are written first.
 
 """
 

@@ -40,6 +40,8 @@ class ExitCode(IntEnum):
     INVALID = 3  # invalid bundle, evidence file, import input or mappings
     OUTPUT = 4  # an output could not be written
     INTERNAL = 5  # a bug or an environment failure (e.g. the PDF renderer crashed)
+    UNVERIFIED = 6  # verify: a signature, a file's digest or the re-performed results do not match
+    RESOURCE = 7  # a resource limit was reached (the evidence store's memory limit, the machine's memory)
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,20 @@ class OutputError(ReporterError):
 
     exit_code = ExitCode.OUTPUT
     default_code = "output.error"
+
+
+class VerificationError(ReporterError):
+    """A signed report set or attestation does not verify: tampered, incomplete or not the attested one."""
+
+    exit_code = ExitCode.UNVERIFIED
+    default_code = "verify.failed"
+
+
+class ResourceError(ReporterError):
+    """A resource limit was reached: the message names the limit and the option that raises it."""
+
+    exit_code = ExitCode.RESOURCE
+    default_code = "resource.limit"
 
 
 class RenderError(ReporterError):

@@ -60,6 +60,70 @@ CODES: tuple[Code, ...] = (
         "Add `policy_sha256` (e.g. `sha256sum policy.yaml`).",
     ),
     Code(
+        "responses.invalid",
+        "error",
+        "The management responses file (`management_responses` in `bundle.yaml`) is missing or not valid: not "
+        "YAML, an unknown key, a wrong type, an implausible target date, an unknown control id or a control "
+        "answered twice. The field path and line are given.",
+        "Fix the named entry (docs/bundle-format.md, management responses).",
+    ),
+    Code(
+        "responses.hash-mismatch",
+        "error",
+        "The management responses file's SHA-256 differs from `management_responses_sha256` in `bundle.yaml`: "
+        "owners or target dates changed after the manifest was written.",
+        "Restore the file, or update `management_responses_sha256` if the change is legitimate.",
+    ),
+    Code(
+        "responses.no-hash",
+        "warning",
+        "`bundle.yaml` names a management responses file but gives no `management_responses_sha256`, so nothing "
+        "shows whether owners and target dates were changed after the manifest was written.",
+        "Add `management_responses_sha256` (e.g. `sha256sum management-responses.yaml`).",
+    ),
+    Code(
+        "seal.invalid",
+        "error",
+        "`bundle.seal.json` is not a DSSE envelope of an in-toto Statement sealing `bundle.yaml`, or its signature "
+        "does not verify with the key `prepared_by.public_key` names: the seal, or the key in `bundle.yaml`, was "
+        "changed after sealing, or another key signed it.",
+        "Ask the preparer for the original bundle, or to seal it again (`exposure-reporter seal`).",
+    ),
+    Code(
+        "seal.mismatch",
+        "error",
+        "The seal verifies, but `bundle.yaml` is not the file it sealed (SHA-256 differs): the manifest was edited "
+        "after sealing — for instance a source changed and its hash rewritten.",
+        "Use the bundle as sealed; a legitimate change needs a new seal by the preparer.",
+    ),
+    Code(
+        "seal.missing",
+        "error",
+        "`bundle.yaml` names a public key for its preparer, or `--seal-key` was given, but the bundle has no "
+        "`bundle.seal.json`.",
+        "Seal the bundle (`exposure-reporter seal BUNDLE --key KEY`), or find the sealed original.",
+    ),
+    Code(
+        "seal.no-key",
+        "error",
+        "The bundle has a `bundle.seal.json` but `bundle.yaml` names no `prepared_by.public_key` to check it with.",
+        "Restore `prepared_by.public_key`; a seal without its key proves nothing.",
+    ),
+    Code(
+        "seal.incomplete",
+        "error",
+        "The bundle is sealed but `bundle.yaml` gives no SHA-256 for a listed file (or no `policy_sha256`), so the "
+        "seal does not cover that file.",
+        "Add the missing hashes and seal again.",
+    ),
+    Code(
+        "seal.untrusted",
+        "error",
+        "The seal verifies with the key `bundle.yaml` names, but that key is none of the keys given with "
+        "`--seal-key`: someone other than the expected preparer sealed it.",
+        "Check who sealed the bundle (the key id is in the message), or pass the preparer's public key.",
+    ),
+    Code(
         "source.missing",
         "error",
         "A file listed in `bundle.yaml` is not in the bundle.",
@@ -358,6 +422,11 @@ def validation_doc() -> str:
         "  `record` (1-based within the file), `field` (a path such as `compensating_controls[0].verified_at`)",
         "  and `message`. At most 20 issues are listed per file, code and field; a summary issue with `more`",
         "  counts the rest.",
+        "- `--format sarif` prints SARIF 2.1.0 for code scanning (GitHub, GitLab, IDEs): one rule per code",
+        "  below (its meaning and what to do), one result per issue with its level, file and line (record and",
+        "  field where a format has no lines), and each evidence file as an artifact with its SHA-256. File",
+        "  paths are relative to the working directory, so run it from the repository root (docs/ci.md).",
+        "- `--seal-key PUB` (repeatable) requires the bundle to be sealed by one of these preparer keys.",
         "- `--db PATH` keeps the evidence store as a DuckDB file (docs/evidence-store.md).",
         "",
         "One run reports every problem it can: a broken file does not stop the others. Only an unsafe archive",

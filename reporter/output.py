@@ -170,6 +170,37 @@ def write_atomic(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
+def write_private(path: Path, data: bytes, *, mode: int = 0o600, overwrite: bool = False) -> None:
+    """Write a file that must not be readable by others (a private key): created with `mode` from the
+    start, complete before it appears, and — unless `overwrite` — never replacing an existing file."""
+    if os.path.lexists(path) and not overwrite:
+        raise _cannot(path, "it exists; refusing to overwrite it")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mode 0600
+    except OSError as exc:
+        raise _cannot(path, exc) from None
+    temporary = Path(name)
+    _register(temporary)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        if overwrite:
+            os.replace(temporary, path)
+        else:
+            os.link(temporary, path)  # fails if the path appeared meanwhile: never replace
+    except FileExistsError:
+        raise _cannot(path, "it exists; refusing to overwrite it") from None
+    except OSError as exc:
+        raise _cannot(path, exc) from None
+    finally:
+        temporary.unlink(missing_ok=True)
+        _forget(temporary)
+
+
 # --- the evidence store --------------------------------------------------------------------------
 
 

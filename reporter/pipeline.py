@@ -14,6 +14,7 @@ from reporter.catalog.library import Library
 from reporter.errors import BundleError
 from reporter.models.results import Assessment
 from reporter.output import staged_file
+from reporter.store.derived import keep_derived
 from reporter.store.exports import exceptions_csv, findings_csv, ledger_csv
 
 __all__ = ["AssessRun", "LoadOptions", "assess_bundle", "validate_bundle"]
@@ -59,6 +60,8 @@ def assess_bundle(
                 return AssessRun(loaded.report, None)
             assessment = assess(loaded, library, assess_options)
             files = _exports(loaded, assessment) if exports else {}
+            if database is not None:
+                keep_derived(loaded.store.con)
             return AssessRun(loaded.report, assessment, files)
         finally:
             loaded.close()

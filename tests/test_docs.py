@@ -24,7 +24,7 @@ def test_generated_docs_are_current(name: str) -> None:
     assert committed == fresh, f"docs/{name} is stale; run `python -m reporter.docsgen`:\n{diff[:3000]}"
 
 
-_CODE = re.compile(r"[\"'](manifest|policy|source|record|file|ref|time|bundle|usage|scan)\.([a-z][a-z-]+)[\"']")
+_CODE = re.compile(r"[\"'](manifest|policy|source|record|file|ref|time|bundle|usage|scan|seal)\.([a-z][a-z-]+)[\"']")
 _NOT_CODES = {"bundle.yaml", "source.target", "policy.yaml", "policy.md"}
 
 

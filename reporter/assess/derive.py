@@ -4,17 +4,25 @@
 - `a_obs`         discovery sightings with the inventory asset they resolve to
 - `a_assets`      inventory with `active` at as_of, last sighting, vanishing and retirement records
 - `a_instances`   finding-instances: one per (asset, vulnerability), duplicates from several
-                  scanners merged, enriched with KEV/EPSS catalogs, importance and BOD 26-04 outcome
-                  (after the ledger is built, a view over it: one copy in memory)
-- `a_due`         the strictest applicable SLA deadline per instance (folded into the ledger, dropped)
+                  scanners merged, enriched with KEV/EPSS catalogs, importance, BOD 26-04 outcome and
+                  the strictest applicable SLA deadline (after the ledger is built, a view over it:
+                  one copy in memory)
 - `a_exc`         exceptions with completeness, soundness and compensating-control evidence
 - `a_exc_scope`   which instances each exception covers
-- `a_ver`, `a_dep`, `a_rollback`  verifications, deployments and rollbacks linked to instances
+- `a_ver`, `a_dep`, `a_rollback`  verifications (each with a row number `vrow`), deployments and
+                  rollbacks linked to instances
+- `a_identity_users`, `a_agent_identities`  which assets and agents use each identity, which
+                  identities each AI agent holds (one row per pair)
 - `a_dep_check`   per successful deployment and target: its verification window and first verification
 - `a_ledger`      the remediation ledger: state, fix time, due date, SLA outcome, exposure
 
 Only records with timestamps before `as_of` take part: evidence from after the assessment instant
 is ignored. Policy values travel as bound parameters.
+
+Sizes: every join between two large tables is an equi-join on ids (list columns are unnested
+first; `list_contains` in a join condition compares every pair), and the "first verification" of an
+instance or deployment is chosen by row number and joined back once, so aggregates carry integers,
+not the evidence itself (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -61,17 +69,29 @@ def _sql(builder: Callable[[Params], str]) -> Step:
     return run
 
 
-def build(con: duckdb.DuckDBPyConnection, data: DeriveInput) -> None:
-    """Create every derived table (replacing earlier ones)."""
+def build(
+    con: duckdb.DuckDBPyConnection, data: DeriveInput, progress: Callable[[int, int], None] | None = None
+) -> None:
+    """Create every derived table (replacing earlier ones); `progress(done, total)` after each."""
     _policy_tables(con, data.policy)
+    steps = _steps(data)
+    for done, step in enumerate(steps, start=1):
+        step(con)
+        if progress:
+            progress(done, len(steps))
+    # The ledger holds every instance column its readers need: keep one copy (memory at 1M findings).
+    con.execute("DROP TABLE a_instances")
+    con.execute("CREATE OR REPLACE TEMP VIEW a_instances AS SELECT * FROM a_ledger")
+
+
+def _steps(data: DeriveInput) -> tuple[Step, ...]:
     policy, as_of = data.policy, data.as_of
     skew = policy.verification.clock_skew_minutes
-    steps: tuple[Step, ...] = (
+    return (
         _sql(lambda p: _ASSET_KEYS),
         _sql(lambda p: _OBSERVATIONS),
         _sql(lambda p: _assets(p.add(as_of), p.add(policy.inventory.ephemeral_gone_days))),
-        _sql(lambda p: _instances(p.add(as_of))),
-        _sql(lambda p: _deadlines(policy, p)),
+        _sql(lambda p: _instances(p.add(as_of), policy, p)),
         _sql(
             lambda p: _exceptions(
                 p.add(as_of),
@@ -79,7 +99,9 @@ def build(con: duckdb.DuckDBPyConnection, data: DeriveInput) -> None:
                 p.add(policy.exceptions.max_duration_days),
             )
         ),
-        _sql(lambda p: _exception_scope()),
+        _sql(lambda p: _exception_scope(p.add(as_of))),
+        _sql(lambda p: _IDENTITY_USERS),
+        _sql(lambda p: _AGENT_IDENTITIES),
         _sql(lambda p: _series(p.add(as_of))),
         _sql(lambda p: _inferred_links(p.add(as_of))),
         lambda con: _package_links(con, as_of),
@@ -97,12 +119,6 @@ def build(con: duckdb.DuckDBPyConnection, data: DeriveInput) -> None:
         ),
         _sql(lambda p: _ledger(p.add(as_of), p.add(data.period.start_at), p.add(skew))),
     )
-    for step in steps:
-        step(con)
-    # The ledger holds every instance column its readers need: keep one copy (memory at 1M findings).
-    con.execute("DROP TABLE a_instances")
-    con.execute("CREATE OR REPLACE TEMP VIEW a_instances AS SELECT * FROM a_ledger")
-    con.execute("DROP TABLE a_due")
 
 
 def _policy_tables(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
@@ -141,6 +157,13 @@ def _assets(as_of: str, gone_days: str) -> str:
     WITH seen AS (
         SELECT resolved_id AS id, max(observed_at) AS last_observed_at FROM a_obs
         WHERE observed_at < {as_of} AND resolved_id IS NOT NULL GROUP BY resolved_id
+    ),
+    -- retirement records: the first retirement event naming each asset
+    ret AS (
+        SELECT asset_id, min(occurred_at) AS retired_by_event_at FROM (
+            SELECT unnest(asset_ids) AS asset_id, occurred_at FROM rollout_events
+            WHERE type = 'retirement' AND occurred_at <= {as_of}
+        ) GROUP BY asset_id
     )
     SELECT a.*, seen.last_observed_at,
         -- an ephemeral asset has vanished once terminated, or once discovery stopped seeing it
@@ -151,23 +174,23 @@ def _assets(as_of: str, gone_days: str) -> str:
          AND (a.first_seen_at IS NULL OR a.first_seen_at < {as_of})) AS active,
         COALESCE(a.criticality, 'unknown') AS importance,
         (a.lifecycle = 'retired' AND a.retired_at IS NOT NULL AND a.retired_at <= {as_of})
-         OR EXISTS (SELECT 1 FROM rollout_events r WHERE r.type = 'retirement'
-                    AND list_contains(r.asset_ids, a.id) AND r.occurred_at <= {as_of}) AS retirement_recorded,
-        COALESCE((SELECT min(r.occurred_at) FROM rollout_events r WHERE r.type = 'retirement'
-                  AND list_contains(r.asset_ids, a.id) AND r.occurred_at <= {as_of})
-                      , a.retired_at) AS retired_effective_at
-    FROM assets a LEFT JOIN seen ON seen.id = a.id"""
+         OR ret.asset_id IS NOT NULL AS retirement_recorded,
+        COALESCE(ret.retired_by_event_at, a.retired_at) AS retired_effective_at
+    FROM assets a LEFT JOIN seen ON seen.id = a.id LEFT JOIN ret ON ret.asset_id = a.id"""
 
 
-def _instances(as_of: str) -> str:
+def _instances(as_of: str, policy: Policy, p: Params) -> str:
+    """Finding-instances with their strictest SLA deadline (`_deadline_columns`)."""
     rank = SEVERITY_RANK.format("COALESCE(f.risk_rank, f.severity)")
+    columns, names, due, rule = _deadline_columns(policy, p)
+    # Most instances are one finding record: only (asset, vulnerability) pairs reported more than
+    # once are aggregated; the others are taken as they are (same columns, same meaning). The
+    # findings before as_of are read three times rather than copied once (NOT MATERIALIZED).
     return f"""
     CREATE OR REPLACE TEMP TABLE a_instances AS
-    WITH f AS (SELECT * FROM findings WHERE first_detected_at < {as_of}),
-    -- Most instances are one finding record: only (asset, vulnerability) pairs reported more than
-    -- once are aggregated; the others are taken as they are (same columns, same meaning).
+    WITH f AS NOT MATERIALIZED (SELECT * FROM findings WHERE first_detected_at < {as_of}),
     dup AS (SELECT asset_id, vuln_id FROM f GROUP BY asset_id, vuln_id HAVING count(*) > 1),
-    single AS (
+    single AS NOT MATERIALIZED (
         SELECT f.asset_id, f.vuln_id, [f.id] AS finding_ids, f.id AS finding_id, f._source, f._rec, f._line,
             f.first_detected_at, f.last_seen_at, f.patch_released_at, f.state = 'open' AS source_open,
             f.closed_at AS source_closed_at, {rank} AS severity_rank, COALESCE(f.kev, FALSE) AS kev_flag,
@@ -178,7 +201,7 @@ def _instances(as_of: str) -> str:
             CASE WHEN f.source IS NULL THEN []::VARCHAR[] ELSE [f.source] END AS scanners
         FROM f ANTI JOIN dup ON dup.asset_id = f.asset_id AND dup.vuln_id = f.vuln_id
     ),
-    grouped AS (
+    grouped AS NOT MATERIALIZED (
         SELECT * FROM single
         UNION ALL BY NAME
         SELECT f.asset_id, f.vuln_id,
@@ -198,7 +221,7 @@ def _instances(as_of: str) -> str:
         FROM f SEMI JOIN dup ON dup.asset_id = f.asset_id AND dup.vuln_id = f.vuln_id
         GROUP BY f.asset_id, f.vuln_id
     ),
-    enriched AS (
+    enriched AS NOT MATERIALIZED (
         SELECT g.*,
             g.kev_flag OR k.id IS NOT NULL AS kev,
             COALESCE(k.date_added, g.f_kev_added) AS kev_date_added,
@@ -214,23 +237,29 @@ def _instances(as_of: str) -> str:
         LEFT JOIN kev_entries k ON k.id = g.vuln_id
         LEFT JOIN epss_scores e ON e.id = g.vuln_id
         LEFT JOIN a_assets a ON a.id = g.asset_id
+    ),
+    i AS NOT MATERIALIZED (
+        SELECT x.*,
+            COALESCE(b.outcome, 'FSU') AS bod_outcome,
+            CASE WHEN x.kev OR COALESCE(b.outcome, 'FSU') IN ('3DF', '3D') THEN 'critical' ELSE x.severity END
+                AS vuln_importance,
+            (x.kev OR COALESCE(b.outcome, 'FSU') IN ('3DF', '3D', '14D') OR x.ssvc_exploitation = 'active')
+                AS high_risk,
+            (x.kev OR COALESCE(b.outcome, 'FSU') IN ('3DF', '3D', '14D') OR x.internet_facing) AS urgent
+        FROM enriched x, a_bod_defaults d
+        LEFT JOIN a_bod b ON b.kev = x.kev AND b.exposed = x.internet_facing
+            AND b.automatable = COALESCE(x.ssvc_automatable = 'yes', d.automatable)
+            AND b.impact = COALESCE(x.ssvc_technical_impact, d.impact)
     )
-    SELECT x.*,
-        COALESCE(b.outcome, 'FSU') AS bod_outcome,
-        CASE WHEN x.kev OR COALESCE(b.outcome, 'FSU') IN ('3DF', '3D') THEN 'critical' ELSE x.severity END
-            AS vuln_importance,
-        (x.kev OR COALESCE(b.outcome, 'FSU') IN ('3DF', '3D', '14D') OR x.ssvc_exploitation = 'active') AS high_risk,
-        (x.kev OR COALESCE(b.outcome, 'FSU') IN ('3DF', '3D', '14D') OR x.internet_facing) AS urgent
-    FROM enriched x, a_bod_defaults d
-    LEFT JOIN a_bod b ON b.kev = x.kev AND b.exposed = x.internet_facing
-        AND b.automatable = COALESCE(x.ssvc_automatable = 'yes', d.automatable)
-        AND b.impact = COALESCE(x.ssvc_technical_impact, d.impact)"""
+    SELECT * EXCLUDE ({names}), {rule} AS sla_rule FROM (
+        SELECT *, {due} AS due_at FROM (SELECT i.*, {columns} FROM i))"""
 
 
-def _deadlines(policy: Policy, p: Params) -> str:
-    """The strictest deadline per instance: every enabled rule is one CASE column of a single pass
-    over the instances (no instance × rule join), and least() picks the earliest; ties go to the
-    earlier rule in the library."""
+def _deadline_columns(policy: Policy, p: Params) -> tuple[str, str, str, str]:
+    """The strictest deadline per instance: every enabled rule is one CASE column of the pass that
+    builds the instances (no instance × rule join, no second table), and least() picks the earliest;
+    ties go to the earlier rule in the library. Returns (the rule columns `… AS d0, …`, their names,
+    the deadline, the rule that sets it)."""
     candidates: list[tuple[str, str]] = []
     for rule in (r for r in policy.sla.rules if r.enabled):
         m = rule.match
@@ -258,18 +287,11 @@ def _deadlines(policy: Policy, p: Params) -> str:
             deadline = f"{clock} + to_days({p.add(rule.days)})"
         candidates.append((p.add(rule.id), f"CASE WHEN {when} THEN {deadline} END"))
     if not candidates:
-        return (
-            "CREATE OR REPLACE TEMP TABLE a_due AS SELECT asset_id, vuln_id, NULL::TIMESTAMPTZ AS due_at, "
-            "NULL::VARCHAR AS sla_rule FROM a_instances WHERE FALSE"
-        )
+        return "NULL AS _none", "_none", "NULL::TIMESTAMPTZ", "NULL::VARCHAR"
     columns = ", ".join(f"{expr} AS d{n}" for n, (_, expr) in enumerate(candidates))
-    earliest = f"least({', '.join(f'd{n}' for n in range(len(candidates)))})"
+    names = ", ".join(f"d{n}" for n in range(len(candidates)))
     which = " ".join(f"WHEN d{n} = due_at THEN {rule_id}" for n, (rule_id, _) in enumerate(candidates))
-    return f"""
-    CREATE OR REPLACE TEMP TABLE a_due AS
-    SELECT asset_id, vuln_id, due_at, CASE {which} END AS sla_rule
-    FROM (SELECT *, {earliest} AS due_at FROM (SELECT i.asset_id, i.vuln_id, {columns} FROM a_instances i))
-    WHERE due_at IS NOT NULL"""
+    return columns, names, f"least({names})", f"CASE {which} END"
 
 
 def _exceptions(as_of: str, max_days: str, max_duration: str) -> str:
@@ -292,7 +314,9 @@ def _exceptions(as_of: str, max_days: str, max_duration: str) -> str:
         SELECT e.id, max(cc.verified_at) FILTER (WHERE cc.verified_at < {as_of}) AS ref_verified,
                max(cc.verified_at) FILTER (WHERE cc.verified_at < {last}) AS ref_verified_last,
                count(cc.id) AS ref_count
-        FROM exceptions e LEFT JOIN compensating_controls cc ON list_contains(e.compensating_control_ids, cc.id)
+        FROM exceptions e
+        LEFT JOIN (SELECT DISTINCT id, unnest(compensating_control_ids) AS control_id FROM exceptions) n ON n.id = e.id
+        LEFT JOIN compensating_controls cc ON cc.id = n.control_id
         GROUP BY e.id
     )
     SELECT e.*,
@@ -311,18 +335,48 @@ def _exceptions(as_of: str, max_days: str, max_duration: str) -> str:
     FROM exceptions e LEFT JOIN ctl ON ctl.id = e.id LEFT JOIN ref ON ref.id = e.id"""
 
 
-def _exception_scope() -> str:
+def _exception_scope(as_of: str) -> str:
     # An exception covers: listed findings; listed vulnerabilities (on listed assets or tags when
     # given, anywhere otherwise); with no finding criteria at all, everything on listed assets/tags.
-    return """
+    # Each criterion is an equi-join on its unnested list: exceptions × instances would compare
+    # every pair (a thousand exceptions and a million instances: a billion list lookups).
+    asset_only = "len(vuln_ids) = 0 AND len(finding_ids) = 0 AND len(control_ids) = 0 AND len(identity_ids) = 0"
+    return f"""
     CREATE OR REPLACE TEMP TABLE a_exc_scope AS
-    SELECT DISTINCT e.id AS exception_id, i.asset_id, i.vuln_id
-    FROM a_exc e JOIN a_instances i ON
-        list_has_any(e.finding_ids, i.finding_ids)
-        OR (list_contains(e.vuln_ids, i.vuln_id) AND ((len(e.asset_ids) = 0 AND len(e.asset_tags) = 0)
-            OR list_contains(e.asset_ids, i.asset_id) OR list_has_any(e.asset_tags, i.tags)))
-        OR (len(e.vuln_ids) = 0 AND len(e.finding_ids) = 0 AND len(e.control_ids) = 0 AND len(e.identity_ids) = 0
-            AND (list_contains(e.asset_ids, i.asset_id) OR list_has_any(e.asset_tags, i.tags)))"""
+    SELECT DISTINCT exception_id, asset_id, vuln_id FROM (
+        SELECT e.id AS exception_id, f.asset_id, f.vuln_id
+        FROM (SELECT id, unnest(finding_ids) AS finding_id FROM a_exc) e JOIN findings f ON f.id = e.finding_id
+        WHERE f.first_detected_at < {as_of}
+        UNION ALL
+        SELECT e.id, i.asset_id, i.vuln_id
+        FROM (SELECT id, asset_ids, asset_tags, unnest(vuln_ids) AS vuln_id FROM a_exc) e
+        JOIN a_instances i ON i.vuln_id = e.vuln_id
+        WHERE (len(e.asset_ids) = 0 AND len(e.asset_tags) = 0) OR list_contains(e.asset_ids, i.asset_id)
+            OR list_has_any(e.asset_tags, i.tags)
+        UNION ALL
+        SELECT e.id, i.asset_id, i.vuln_id
+        FROM (SELECT id, unnest(asset_ids) AS asset_id FROM a_exc WHERE {asset_only}) e
+        JOIN a_instances i ON i.asset_id = e.asset_id
+        UNION ALL
+        SELECT e.id, i.asset_id, i.vuln_id
+        FROM (SELECT id, unnest(asset_tags) AS tag FROM a_exc WHERE {asset_only}) e
+        JOIN (SELECT id, unnest(tags) AS tag FROM assets) a ON a.tag = e.tag
+        JOIN a_instances i ON i.asset_id = a.id
+    )"""
+
+
+# Which assets and agents use each identity (used_by), and which identities each AI agent holds
+# (its identity_ids, or an identity whose used_by names it): one row per pair, for equi-joins.
+_IDENTITY_USERS = """
+    CREATE OR REPLACE TEMP TABLE a_identity_users AS
+    SELECT DISTINCT id AS identity_id, unnest(used_by) AS user_id FROM identities"""
+_AGENT_IDENTITIES = """
+    CREATE OR REPLACE TEMP TABLE a_agent_identities AS
+    SELECT DISTINCT agent_id, identity_id FROM (
+        SELECT id AS agent_id, unnest(identity_ids) AS identity_id FROM agents
+        UNION ALL
+        SELECT g.id, u.identity_id FROM agents g JOIN a_identity_users u ON u.user_id = g.id
+    )"""
 
 
 def _package_links(con: duckdb.DuckDBPyConnection, as_of: datetime) -> None:
@@ -499,38 +553,51 @@ def _scan_verifications(as_of: str) -> str:
 
 def _verifications(as_of: str) -> str:
     """Every verification before as_of: the records of the bundle and those derived from rescans."""
+    # vrow numbers the rows (in no particular order): aggregates that pick "the first verification"
+    # carry vrow and join the row back, instead of carrying every column of it.
     return f"""
     CREATE OR REPLACE TEMP TABLE a_ver AS
-    SELECT v.*, COALESCE(f.vuln_id, v.vuln_id) AS i_vuln, FALSE AS derived, NULL::VARCHAR AS rule,
-        NULL::VARCHAR AS scan_id
-    FROM verifications v LEFT JOIN findings f ON f.id = v.finding_id
-    WHERE v.observed_at < {as_of} AND COALESCE(f.vuln_id, v.vuln_id) IS NOT NULL
-    UNION ALL BY NAME
-    SELECT * FROM a_scan_ver"""
+    SELECT *, row_number() OVER () AS vrow FROM (
+        SELECT v.*, COALESCE(f.vuln_id, v.vuln_id) AS i_vuln, FALSE AS derived, NULL::VARCHAR AS rule,
+            NULL::VARCHAR AS scan_id
+        FROM verifications v LEFT JOIN findings f ON f.id = v.finding_id
+        WHERE v.observed_at < {as_of} AND COALESCE(f.vuln_id, v.vuln_id) IS NOT NULL
+        UNION ALL BY NAME
+        SELECT * FROM a_scan_ver
+    )"""
 
 
 def _rollbacks(as_of: str) -> str:
+    """Instances each rollback affects: the targets of its deployments, its findings, and, when it
+    names neither, the targets of deployments on its assets completed by the rollback."""
     return f"""
     CREATE OR REPLACE TEMP TABLE a_rollback AS
-    SELECT DISTINCT r.id, r.occurred_at, t.asset_id, t.i_vuln FROM rollout_events r,
-    LATERAL (
-        SELECT d.asset_id, d.i_vuln FROM a_dep d WHERE list_contains(r.deployment_ids, d.id)
-        UNION SELECT f.asset_id, f.vuln_id FROM findings f WHERE list_contains(r.finding_ids, f.id)
-        UNION SELECT d.asset_id, d.i_vuln FROM a_dep d
-              WHERE len(r.deployment_ids) = 0 AND len(r.finding_ids) = 0
-              AND list_contains(r.asset_ids, d.asset_id) AND d.completed_at <= r.occurred_at
-    ) t
-    WHERE r.type = 'rollback' AND r.occurred_at < {as_of}"""
+    WITH r AS (SELECT * FROM rollout_events WHERE type = 'rollback' AND occurred_at < {as_of})
+    SELECT DISTINCT id, occurred_at, asset_id, i_vuln FROM (
+        SELECT r.id, r.occurred_at, d.asset_id, d.i_vuln
+        FROM (SELECT id, occurred_at, unnest(deployment_ids) AS deployment_id FROM r) r
+        JOIN a_dep d ON d.id = r.deployment_id
+        UNION ALL
+        SELECT r.id, r.occurred_at, f.asset_id, f.vuln_id
+        FROM (SELECT id, occurred_at, unnest(finding_ids) AS finding_id FROM r) r JOIN findings f ON f.id = r.finding_id
+        UNION ALL
+        SELECT r.id, r.occurred_at, d.asset_id, d.i_vuln
+        FROM (SELECT id, occurred_at, unnest(asset_ids) AS asset_id FROM r
+              WHERE len(deployment_ids) = 0 AND len(finding_ids) = 0) r
+        JOIN a_dep d ON d.asset_id = r.asset_id AND d.completed_at <= r.occurred_at
+    )"""
 
 
-# The verification a ledger state rests on, as cited in ledger.csv and the report; at one instant a
-# vulnerable result orders before a clean one (conflicting evidence never reads as fixed).
+# The verification a ledger state rests on, as cited in ledger.csv and the report (a_ver row {0});
+# NULL when there is none.
 _EVIDENCE = (
-    "struct_pack(id := a.id, result := a.result, at := a.observed_at, derived := a.derived, rule := a.rule, "
-    "scan_id := a.scan_id, src := a._source, rec := a._rec, line := a._line)"
+    "CASE WHEN {0}.vrow IS NOT NULL THEN struct_pack(id := {0}.id, result := {0}.result, at := {0}.observed_at, "
+    "derived := {0}.derived, rule := {0}.rule, scan_id := {0}.scan_id, src := {0}._source, rec := {0}._rec, "
+    "line := {0}._line) END"
 )
 # Order among results at one instant: vulnerable first; then verification records, the rescan that
-# answers a deployment, other rescans; then the id.
+# answers a deployment, other rescans; then the id. Aggregates pick the a_ver row (vrow) that comes
+# first in this order and the row is joined back afterwards: the aggregate state stays small.
 _EVIDENCE_ORDER = (
     "struct_pack(at := {0}.observed_at, r := CASE {0}.result WHEN 'vulnerable' THEN 0 ELSE 1 END, "
     "k := CASE WHEN NOT {0}.derived THEN 0 WHEN {0}.rule = 'rescan-after-deployment' THEN 1 ELSE 2 END, i := {0}.id)"
@@ -546,8 +613,9 @@ def _deployment_checks(as_of: str, urgent: str, default: str, skew: str) -> str:
     instant a vulnerable result comes before a clean one: when evidence disagrees, it is not fixed."""
     order = _EVIDENCE_ORDER.format("v")
     first = (
-        "struct_pack(result := v.result, vid := v.id, at := v.observed_at, derived := v.derived, rule := v.rule, "
-        "scan_id := v.scan_id, src := v._source, rec := v._rec, line := v._line)"
+        "CASE WHEN {0}.vrow IS NOT NULL THEN struct_pack(result := {0}.result, vid := {0}.id, at := {0}.observed_at, "
+        "derived := {0}.derived, rule := {0}.rule, scan_id := {0}.scan_id, src := {0}._source, rec := {0}._rec, "
+        "line := {0}._line) END"
     )
     return f"""
     CREATE OR REPLACE TEMP TABLE a_dep_check AS
@@ -559,8 +627,8 @@ def _deployment_checks(as_of: str, urgent: str, default: str, skew: str) -> str:
     ),
     by_target AS (
         SELECT t.id, t.vuln_id,
-            arg_min({first}, {order}) FILTER (WHERE v.result <> 'inconclusive') AS first,
-            arg_min({first}, {order}) FILTER (WHERE v.result = 'inconclusive') AS inconclusive
+            arg_min(v.vrow, {order}) FILTER (WHERE v.result <> 'inconclusive') AS first_row,
+            arg_min(v.vrow, {order}) FILTER (WHERE v.result = 'inconclusive') AS inconclusive_row
         FROM t JOIN a_ver v ON v.asset_id = t.asset_id AND v.i_vuln = t.vuln_id
         WHERE v.observed_at >= t.completed_at - to_minutes({skew})
         GROUP BY t.id, t.vuln_id
@@ -571,14 +639,17 @@ def _deployment_checks(as_of: str, urgent: str, default: str, skew: str) -> str:
         WHERE v.observed_at >= d.completed_at - to_minutes({skew}) AND v.result <> 'inconclusive'
         GROUP BY d.id
     )
-    SELECT t.*, b.first, b.first.at AS first_at, b.inconclusive,
-        COALESCE(b.first.at <= t.window_end, FALSE) OR COALESCE(x.first_at <= t.window_end, FALSE) AS verified
+    SELECT t.*, {first.format("f")} AS first, f.observed_at AS first_at, {first.format("n")} AS inconclusive,
+        COALESCE(f.observed_at <= t.window_end, FALSE) OR COALESCE(x.first_at <= t.window_end, FALSE) AS verified
     FROM t LEFT JOIN by_target b ON b.id = t.id AND b.vuln_id = t.vuln_id
+    LEFT JOIN a_ver f ON f.vrow = b.first_row
+    LEFT JOIN a_ver n ON n.vrow = b.inconclusive_row
     LEFT JOIN by_deployment x ON x.id = t.id"""
 
 
 def _ledger(as_of: str, period_start: str, skew: str) -> str:
-    evidence, order = _EVIDENCE, _EVIDENCE_ORDER.format("a")
+    order = _EVIDENCE_ORDER.format("a")
+    fix = "a.result = 'not_vulnerable' AND (v1.last_vulnerable_at IS NULL OR a.observed_at > v1.last_vulnerable_at)"
     has_scans = "EXISTS (SELECT 1 FROM scans)"
     return f"""
     CREATE OR REPLACE TEMP TABLE a_ledger AS
@@ -602,17 +673,14 @@ def _ledger(as_of: str, period_start: str, skew: str) -> str:
         ) GROUP BY ALL
     ),
     v AS (
-        SELECT a.asset_id, a.i_vuln AS vuln_id, any_value(v1.last_vulnerable_at) AS last_vulnerable_at,
-            min(a.observed_at) FILTER (WHERE a.result = 'not_vulnerable'
-                AND (v1.last_vulnerable_at IS NULL OR a.observed_at > v1.last_vulnerable_at)) AS fix_at,
-            arg_min({evidence}, {order}) FILTER (WHERE a.result = 'not_vulnerable'
-                AND (v1.last_vulnerable_at IS NULL OR a.observed_at > v1.last_vulnerable_at)) AS fix_evidence,
+        SELECT a.asset_id, a.i_vuln AS vuln_id,
+            min(a.observed_at) FILTER (WHERE {fix}) AS fix_at,
+            arg_min(a.vrow, {order}) FILTER (WHERE {fix}) AS fix_row,
             min(a.observed_at) FILTER (WHERE a.result = 'not_vulnerable') AS first_clean_at,
             min(a.observed_at) FILTER (WHERE a.result = 'not_vulnerable' AND a.observed_at > rb.rollback_at)
                 AS clean_after_rollback_at,
-            arg_min({evidence}, {order}) FILTER (WHERE a.result <> 'inconclusive'
-                AND a.observed_at >= d.last_success_at - to_minutes({skew})) AS after_success,
-            bool_or(a.derived) AS rescanned
+            arg_min(a.vrow, {order}) FILTER (WHERE a.result <> 'inconclusive'
+                AND a.observed_at >= d.last_success_at - to_minutes({skew})) AS after_row
         FROM a_ver a LEFT JOIN v1 ON v1.asset_id = a.asset_id AND v1.vuln_id = a.i_vuln
         LEFT JOIN d ON d.asset_id = a.asset_id AND d.vuln_id = a.i_vuln
         LEFT JOIN rb ON rb.asset_id = a.asset_id AND rb.vuln_id = a.i_vuln
@@ -640,19 +708,19 @@ def _ledger(as_of: str, period_start: str, skew: str) -> str:
     exc_due AS (
         SELECT s.asset_id, s.vuln_id, min(e.id) AS exception_id
         FROM a_exc_scope s JOIN a_exc e ON e.id = s.exception_id
-        JOIN a_due due ON due.asset_id = s.asset_id AND due.vuln_id = s.vuln_id
+        JOIN a_instances due ON due.asset_id = s.asset_id AND due.vuln_id = s.vuln_id
         WHERE e.sound AND len(e.control_ids) = 0 AND e.approved_at <= due.due_at AND due.due_at < e.expires_at
         GROUP BY ALL
     ),
     base AS (
         -- the ledger carries what its readers need (not the compliance scopes and scanner lists)
-        SELECT i.* EXCLUDE (compliance_scopes, scanners), d.deployments, d.last_success_at,
+        SELECT i.* EXCLUDE (compliance_scopes, scanners, due_at, sla_rule), d.deployments, d.last_success_at,
             d.has_change_ref, d.link_rules, rb.rollback_at,
             COALESCE(d.deployments, 0) > 0 OR chg.asset_id IS NOT NULL AS has_change,
-            due.due_at, due.sla_rule,
+            i.due_at, i.sla_rule,
             -- fix_at: the first clean verification after the last vulnerable one (when the fix took effect)
-            v.fix_at, v.fix_evidence, v.first_clean_at, v.clean_after_rollback_at,
-            v.after_success, v.after_success.result AS first_result_after_success,
+            v.fix_at, {_EVIDENCE.format("fe")} AS fix_evidence, v.first_clean_at, v.clean_after_rollback_at,
+            {_EVIDENCE.format("ae")} AS after_success, ae.result AS first_result_after_success,
             v.vuln_id IS NOT NULL AS verified_ever,
             COALESCE(sc.last_scan_at >= COALESCE(d.last_success_at, sc.last_scan_at), FALSE) AS scanned_after,
             sr.vuln_id IS NOT NULL AS in_series,
@@ -660,10 +728,11 @@ def _ledger(as_of: str, period_start: str, skew: str) -> str:
             exc_due.exception_id AS excepted_at_due_by
         FROM a_instances i
         LEFT JOIN v ON v.asset_id = i.asset_id AND v.vuln_id = i.vuln_id
+        LEFT JOIN a_ver fe ON fe.vrow = v.fix_row
+        LEFT JOIN a_ver ae ON ae.vrow = v.after_row
         LEFT JOIN d ON d.asset_id = i.asset_id AND d.vuln_id = i.vuln_id
         LEFT JOIN rb ON rb.asset_id = i.asset_id AND rb.vuln_id = i.vuln_id
         LEFT JOIN chg ON chg.asset_id = i.asset_id AND chg.vuln_id = i.vuln_id
-        LEFT JOIN a_due due ON due.asset_id = i.asset_id AND due.vuln_id = i.vuln_id
         LEFT JOIN sc ON sc.asset_id = i.asset_id
         LEFT JOIN sr ON sr.asset_id = i.asset_id AND sr.vuln_id = i.vuln_id
         LEFT JOIN exc_now ON exc_now.asset_id = i.asset_id AND exc_now.vuln_id = i.vuln_id

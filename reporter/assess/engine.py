@@ -16,14 +16,14 @@ import duckdb
 from reporter import __version__
 from reporter.assess import derive
 from reporter.assess.headline import build_headline
-from reporter.bundle.interface import LoadedBundle
+from reporter.bundle.interface import LoadedBundle, Progress
 from reporter.catalog.library import Library
 from reporter.catalog.status import framework_status
 from reporter.checks.base import GAPS_DDL, CheckContext, CheckOutcome, bundle_conditions
 from reporter.checks.registry import get_check
 from reporter.metrics import compute_metrics
 from reporter.models.catalog import Control
-from reporter.models.manifest import Manifest
+from reporter.models.manifest import Manifest, framing_of
 from reporter.models.results import (
     Assessment,
     BundleInfo,
@@ -43,6 +43,7 @@ class AssessOptions:
 
     as_of: datetime | None = None  # default: the end of the period
     gap_cap: int = 1000  # gaps listed per control in the results; gap_total is always exact
+    progress: Progress | None = None  # (stage, done, total) per derived table, control and metric pass
 
 
 def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> Assessment:
@@ -54,7 +55,12 @@ def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> As
     # Record numbers came from insertion order while loading; from here every query that feeds an
     # output has its own ORDER BY, and DuckDB needs less memory without the ordering guarantee.
     con.execute("SET preserve_insertion_order = false")
-    derive.build(con, derive.DeriveInput(policy=loaded.policy, period=manifest.period, as_of=as_of))
+    progress = options.progress or _silent
+    derive.build(
+        con,
+        derive.DeriveInput(policy=loaded.policy, period=manifest.period, as_of=as_of),
+        lambda done, total: progress("deriving the ledger", done, total),
+    )
     con.execute(GAPS_DDL)
     context = CheckContext(
         con=con,
@@ -64,7 +70,11 @@ def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> As
         kinds_present=_kinds_present(con),
         gap_cap=options.gap_cap,
     )
-    controls = [evaluate_control(context, control) for control in library.controls.values()]
+    controls = []
+    for done, control in enumerate(library.controls.values()):
+        progress(f"checks: {control.id}", done, len(library.controls))
+        controls.append(evaluate_control(context, control))
+    progress("metrics", len(library.controls), len(library.controls))
     controls.sort(key=lambda c: c.control_id)
     metrics = compute_metrics(context)
     statuses = {c.control_id: c.status for c in controls}
@@ -84,6 +94,10 @@ def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> As
         frameworks=framework_status(library, statuses, conditions=bundle_conditions(context)),
         limitations=_limitations(controls, metrics),
     )
+
+
+def _silent(stage: str, done: int, total: int) -> None:
+    """No progress display (not a terminal, or nobody asked)."""
 
 
 def evaluate_control(context: CheckContext, control: Control) -> ControlResult:
@@ -137,12 +151,24 @@ def _bundle_info(loaded: LoadedBundle, manifest: Manifest, con: duckdb.DuckDBPyC
     fresh_limit = loaded.policy.freshness.max_age_days
     rows = con.execute(
         "SELECT path, kinds, format, tool, collected_at, sha256, records, "
-        f"collected_at >= $end - to_days({int(fresh_limit)}) AS fresh FROM sources ORDER BY path",
+        f"collected_at >= $end - to_days({int(fresh_limit)}) AS fresh, "
+        "NULLIF(trim(sha256_declared), '') IS NOT NULL AS declared FROM sources ORDER BY path",
         {"end": manifest.period.end_at},
     ).fetchall()
     sources = [
-        SourceRef(ref=f"E{n}", path=p, kinds=list(k), format=f, tool=t, collected_at=c, sha256=s, records=r, fresh=fr)
-        for n, (p, k, f, t, c, s, r, fr) in enumerate(rows, start=1)
+        SourceRef(
+            ref=f"E{n}",
+            path=p,
+            kinds=list(k),
+            format=f,
+            tool=t,
+            collected_at=c,
+            sha256=s,
+            records=r,
+            fresh=fr,
+            hash_declared=d,
+        )
+        for n, (p, k, f, t, c, s, r, fr, d) in enumerate(rows, start=1)
     ]
     return BundleInfo(
         organisation=manifest.organisation,
@@ -154,7 +180,9 @@ def _bundle_info(loaded: LoadedBundle, manifest: Manifest, con: duckdb.DuckDBPyC
         classification=manifest.classification,
         digest=loaded.digest,
         manifest_sha256=loaded.manifest_sha256,
+        seal=loaded.seal,
         sources=sources,
+        framing=framing_of(manifest, loaded.responses),
     )
 
 

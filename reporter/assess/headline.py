@@ -6,9 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from reporter.checks.base import CheckContext, pct, scalar
+from reporter.checks.nhi import leak_closed_at
 from reporter.models.results import ControlResult, Headline, Measure, MetricValue
+from reporter.models.status import Status
 from reporter.store.sql import Params
 
+# E7, the same filter as the metric (reporter/metrics/activity.py)
+EXPOSURE_SQL = "SELECT COALESCE(sum(exposure_seconds), 0) / 86400.0 FROM a_ledger WHERE NOT not_affected"
 VULN_IMPORTANCE = ("critical", "high", "medium", "low", "info")
 ASSET_IMPORTANCE = ("high", "moderate", "low", "unknown")
 
@@ -66,7 +70,7 @@ def build_headline(ctx: CheckContext, controls: list[ControlResult], metrics: li
         still_vulnerable=_control_measure(controls, "VER-02", gaps=True),
         unverified=_control_measure(controls, "VER-01", gaps=True),
         sla_met=_control_measure(controls, "PRI-01"),
-        exposure_days=round(float(_one(ctx, "SELECT COALESCE(sum(exposure_seconds), 0) / 86400.0 FROM a_ledger")), 1),
+        exposure_days=round(float(_one(ctx, EXPOSURE_SQL)), 1),
         open_critical_high=scalar(
             ctx, "SELECT count(*) FROM a_ledger WHERE is_open AND asset_active AND severity IN ('critical', 'high')"
         ),
@@ -79,7 +83,87 @@ def build_headline(ctx: CheckContext, controls: list[ControlResult], metrics: li
         expired_exceptions=next((c.gap_total for c in controls if c.control_id == "EXC-02"), 0),
         leaked_secrets_valid=_leaked_valid(ctx),
         matrix=importance_matrix(ctx),
+        reconciliation={
+            "by_state": _by_state(ctx, targeted_sql, params, start, as_of),
+            "population": _population(ctx, controls),
+            "secrets": _secrets(ctx),
+        },
     )
+
+
+def state_figures(start: str, as_of: str) -> dict[str, str]:
+    """Each instance figure of the report as a filter on a_ledger (t: the instance was targeted by a
+    successful deployment completed in the period): its per-state split sums to the figure. The due
+    cohort is PRI-01's (reporter/checks/priority.py), the denominator of T1."""
+    due = f"due_at <= {as_of} AND NOT not_affected AND (due_at >= {start} OR first_detected_at >= {start})"
+    closed = "NOT source_open AND NOT not_affected"
+    return {
+        "instances": "TRUE",
+        "open_critical_high": "is_open AND asset_active AND severity IN ('critical', 'high')",
+        "open_internet_facing": "is_open AND asset_active AND internet_facing AND (kev OR severity = 'critical')",
+        "open_on_inactive_assets": "is_open AND NOT asset_active",
+        "due_in_period": due,
+        "due_missed": f"{due} AND sla_status = 'missed'",
+        "targeted": "t.asset_id IS NOT NULL",
+        "verified_removed": "t.asset_id IS NOT NULL AND is_fixed",
+        "verified_fixes": "is_fixed",
+        "source_closed": closed,
+        "source_closed_evidenced": f"{closed} AND (fix_at IS NOT NULL OR retirement_recorded)",
+    }
+
+
+def _by_state(
+    ctx: CheckContext, targeted_sql: str, params: Params, start: str, as_of: str
+) -> dict[str, dict[str, int]]:
+    """figure → ledger state → finding-instances (states with none left out)."""
+    figures = state_figures(start, as_of)
+    cols = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, cond in figures.items())
+    sql = (
+        f"SELECT l.state, {cols} FROM a_ledger l LEFT JOIN (SELECT DISTINCT asset_id, i_vuln FROM ({targeted_sql})) t "
+        "ON t.asset_id = l.asset_id AND t.i_vuln = l.vuln_id GROUP BY l.state ORDER BY l.state"
+    )
+    rows = ctx.con.execute(sql, params.for_sql(sql)).fetchall()
+    return {name: {str(row[0]): int(row[n]) for row in rows if row[n]} for n, name in enumerate(figures, start=1)}
+
+
+def _control(controls: list[ControlResult], control_id: str) -> ControlResult | None:
+    """The control's result when it ran on evidence (else its population is no count of anything)."""
+    found = next((c for c in controls if c.control_id == control_id), None)
+    return found if found is not None and found.status not in (Status.INSUFFICIENT_EVIDENCE, Status.ERROR) else None
+
+
+def _population(ctx: CheckContext, controls: list[ControlResult]) -> dict[str, int | None]:
+    """Assets from the inventory to the scan, and discovery keys to the inventory (INV-01, INV-03)."""
+    if "assets" not in ctx.kinds_present:
+        return {}
+    discovered, scoped = _control(controls, "INV-01"), _control(controls, "INV-03")
+    return {
+        "inventory_records": scalar(ctx, "SELECT count(*) FROM a_assets"),
+        "active": scalar(ctx, "SELECT count(*) FROM a_assets WHERE active"),
+        "active_saas": scalar(ctx, "SELECT count(*) FROM a_assets WHERE active AND type = 'saas'"),
+        "in_scan_scope": scoped.population if scoped else None,
+        "not_scanned_within_cadence": scoped.gap_total if scoped else None,
+        "discovered_keys": discovered.population if discovered else None,
+        "discovered_unknown": discovered.gap_total if discovered else None,
+    }
+
+
+def _secrets(ctx: CheckContext) -> dict[str, int]:
+    """Detected secret exposures → still valid at as_of, closed later than the policy allows (NHI-02)."""
+    if "secret_exposures" not in ctx.kinds_present:
+        return {}
+    params = Params()
+    as_of, hours = params.add(ctx.as_of), params.add(ctx.policy.nhi.leak_revoke_hours)
+    detected = (
+        f"SELECT {leak_closed_at('x', as_of)} AS closed_at, detected_at FROM secret_exposures x "
+        f"WHERE x.detected_at < {as_of}"
+    )
+    sql = (
+        f"SELECT count(*), count(*) FILTER (WHERE closed_at IS NULL), "
+        f"count(*) FILTER (WHERE closed_at > detected_at + to_hours({hours})) FROM ({detected})"
+    )
+    row = ctx.con.execute(sql, params.for_sql(sql)).fetchone() or (0, 0, 0)
+    return {"detected": int(row[0]), "still_valid": int(row[1]), "closed_late": int(row[2])}
 
 
 def _one(ctx: CheckContext, sql: str, params: Params | None = None) -> Any:

@@ -288,19 +288,31 @@ def _verification_before_deployment(out: Collector, skew_minutes: int) -> None:
 def _exception_scope(out: Collector) -> None:
     # An exception matches: a listed finding; a finding whose vuln is listed (on the listed assets
     # or tags when given); a listed identity; or, with no finding criteria, a listed asset or tag.
+    # Each criterion joins its unnested list (exceptions × findings would compare every pair); a
+    # record is identified by its position, as an id may be duplicated at this stage.
     sql = """
+    WITH matched AS (
+        SELECT n._source, n._rec FROM (SELECT _source, _rec, unnest(finding_ids) AS finding_id FROM exceptions) n
+        JOIN findings f ON f.id = n.finding_id
+        UNION ALL
+        SELECT n._source, n._rec
+        FROM (SELECT _source, _rec, asset_ids, asset_tags, unnest(vuln_ids) AS vuln_id FROM exceptions) n
+        JOIN findings f ON f.vuln_id = n.vuln_id JOIN assets a ON f.asset_id = a.id
+        WHERE (len(n.asset_ids) = 0 AND len(n.asset_tags) = 0)
+            OR list_contains(n.asset_ids, a.id) OR len(list_intersect(n.asset_tags, a.tags)) > 0
+        UNION ALL
+        SELECT n._source, n._rec FROM (SELECT _source, _rec, unnest(identity_ids) AS identity_id FROM exceptions) n
+        JOIN identities i ON i.id = n.identity_id
+        UNION ALL
+        SELECT n._source, n._rec FROM (SELECT _source, _rec, unnest(asset_ids) AS asset_id FROM exceptions
+            WHERE len(vuln_ids) = 0 AND len(finding_ids) = 0) n JOIN assets a ON a.id = n.asset_id
+        UNION ALL
+        SELECT n._source, n._rec FROM (SELECT _source, _rec, unnest(asset_tags) AS tag FROM exceptions
+            WHERE len(vuln_ids) = 0 AND len(finding_ids) = 0) n WHERE n.tag IN (SELECT unnest(tags) FROM assets)
+    )
     SELECT e._source, e._rec, e._line, e.id AS detail FROM exceptions e
-    WHERE len(e.control_ids) = 0 AND NOT (
-        EXISTS (SELECT 1 FROM findings f WHERE list_contains(e.finding_ids, f.id))
-        OR EXISTS (SELECT 1 FROM findings f JOIN assets a ON f.asset_id = a.id
-                   WHERE list_contains(e.vuln_ids, f.vuln_id)
-                   AND ((len(e.asset_ids) = 0 AND len(e.asset_tags) = 0)
-                        OR list_contains(e.asset_ids, a.id) OR len(list_intersect(e.asset_tags, a.tags)) > 0))
-        OR EXISTS (SELECT 1 FROM identities i WHERE list_contains(e.identity_ids, i.id))
-        OR (len(e.vuln_ids) = 0 AND len(e.finding_ids) = 0 AND EXISTS (
-            SELECT 1 FROM assets a WHERE list_contains(e.asset_ids, a.id)
-            OR len(list_intersect(e.asset_tags, a.tags)) > 0))
-    )"""
+    WHERE len(e.control_ids) = 0
+    AND NOT EXISTS (SELECT 1 FROM matched m WHERE m._source = e._source AND m._rec = e._rec)"""
     out.run(
         sql,
         Params(),

@@ -15,11 +15,11 @@ from reporter.bundle.limits import Limits
 from reporter.bundle.opener import OpenedBundle
 from reporter.models.common import StrictModel
 from reporter.models.issues import Issue
-from reporter.models.manifest import Manifest
+from reporter.models.manifest import BundleSeal, ManagementResponse, Manifest
 from reporter.models.policy import Policy
 from reporter.store.store import EvidenceStore
 
-Progress = Callable[[str, int, int], None]  # (current file, done, total)
+Progress = Callable[[str, int, int], None]  # (what is being done, done, total)
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class LoadOptions:
     control_ids: frozenset[str] = frozenset()  # the library's control ids, to check exception scopes
     memory_limit: str | None = None
     progress: Progress | None = None
+    seal_keys: frozenset[str] = frozenset()  # key ids (--seal-key): the bundle must be sealed by one of them
 
 
 @dataclass
@@ -83,6 +84,8 @@ class LoadedBundle:
     sources: list[SourceSummary] = field(default_factory=list)
     digest: str = ""
     manifest_sha256: str = ""
+    seal: BundleSeal | None = None  # the preparer's seal, verified
+    responses: list[ManagementResponse] = field(default_factory=list)  # management responses file, validated
     report: ValidationReport | None = None
 
     @property

@@ -9,6 +9,7 @@ from reporter.bundle import assets, integrity, series
 from reporter.bundle.interface import LoadedBundle, LoadOptions
 from reporter.bundle.opener import open_bundle
 from reporter.bundle.report import build_report, with_record_lines
+from reporter.bundle.responses import read_responses
 from reporter.bundle.sources import read_sources
 from reporter.policy import default_policy
 from reporter.store.store import EvidenceStore
@@ -35,8 +36,9 @@ def load_bundle(path: Path, options: LoadOptions | None = None) -> LoadedBundle:
 
 
 def _stages(loaded: LoadedBundle, options: LoadOptions) -> None:
-    read_sources(loaded, options.limits, options.progress)
+    read_sources(loaded, options.limits, options.progress, options.seal_keys)
     if loaded.manifest is not None:
+        read_responses(loaded, options.limits, options.control_ids)
         cap = options.limits.max_issues_per_group
         found = assets.resolve_asset_keys(loaded.store, cap)
         found += series.fold_scan_series(loaded.store, cap)

@@ -15,6 +15,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from reporter.attest.dsse import MAX_ENVELOPE_BYTES
+from reporter.attest.interface import SEAL_FILE
+from reporter.attest.seal import check_seal
 from reporter.bundle.interface import LoadedBundle, Progress, SourceSummary
 from reporter.bundle.limits import Limits
 from reporter.bundle.opener import MANIFEST_NAME
@@ -38,22 +41,25 @@ def _issue(code: str, message: str, severity: IssueSeverity = IssueSeverity.ERRO
     return Issue(code=code, severity=severity, message=message, **where)
 
 
-def read_sources(loaded: LoadedBundle, limits: Limits, progress: Progress | None) -> None:
-    """Read the manifest, the policy and every listed evidence file into the store."""
+def read_sources(
+    loaded: LoadedBundle, limits: Limits, progress: Progress | None, seal_keys: frozenset[str] = frozenset()
+) -> None:
+    """Read the manifest, check its seal, read the policy and every listed evidence file into the store."""
     manifest = _read_manifest(loaded, limits)
     if manifest is None:
         return
     loaded.manifest = manifest
+    _check_seal(loaded, manifest, seal_keys)
     loaded.policy = _read_policy(loaded, manifest, limits)
     _check_listing(loaded, manifest)
     present = [s for s in manifest.sources if s.path in loaded.opened.files]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prescan") as pool:
         for done, source in enumerate(present):
             if progress:
-                progress(source.path, done, len(present))
+                progress(f"loading {source.path}", done, len(present))
             _load_source(loaded, source, limits, pool)
         if progress:
-            progress("", len(present), len(present))
+            progress("loaded evidence files", len(present), len(present))
     _check_freshness(loaded, manifest)
     loaded.digest = _digest(loaded)
     period = manifest.period
@@ -74,7 +80,9 @@ def read_sources(loaded: LoadedBundle, limits: Limits, progress: Progress | None
 # --- manifest and policy -------------------------------------------------------------------------
 
 
-def _read_document(loaded: LoadedBundle, rel: str, limits: Limits) -> tuple[bytes, YamlDocument] | None:
+def read_document(loaded: LoadedBundle, rel: str, limits: Limits) -> tuple[bytes, YamlDocument] | None:
+    """A YAML document of the bundle (manifest, policy, responses): its bytes and its parse, or None
+    with the issue recorded."""
     path = loaded.opened.root / rel
     try:
         prescan(path, rel, limits, text=True)
@@ -88,7 +96,7 @@ def _read_document(loaded: LoadedBundle, rel: str, limits: Limits) -> tuple[byte
 
 
 def _read_manifest(loaded: LoadedBundle, limits: Limits) -> Manifest | None:
-    read = _read_document(loaded, MANIFEST_NAME, limits)
+    read = read_document(loaded, MANIFEST_NAME, limits)
     if read is None:
         return None
     raw, document = read
@@ -162,7 +170,7 @@ def _read_policy(loaded: LoadedBundle, manifest: Manifest, limits: Limits) -> Po
     if rel not in loaded.opened.files:
         loaded.issues.append(_issue("policy.invalid", "policy file named in bundle.yaml is missing", file=rel))
         return default_policy()
-    read = _read_document(loaded, rel, limits)
+    read = read_document(loaded, rel, limits)
     if read is None:
         return default_policy()
     raw, document = read
@@ -198,6 +206,20 @@ def _read_policy(loaded: LoadedBundle, manifest: Manifest, limits: Limits) -> Po
     return default_policy()
 
 
+def _check_seal(loaded: LoadedBundle, manifest: Manifest, trusted: frozenset[str]) -> None:
+    """The preparer's seal over bundle.yaml (reporter/attest/seal.py): verified, or an error."""
+    size = loaded.opened.files.get(SEAL_FILE)
+    if size is not None and size > MAX_ENVELOPE_BYTES:
+        message = f"larger than {MAX_ENVELOPE_BYTES // (1024 * 1024)} MiB; not a bundle seal"
+        loaded.issues.append(_issue("seal.invalid", message, file=SEAL_FILE))
+        return
+    path = loaded.opened.root / SEAL_FILE
+    loaded.seal, problems = check_seal(
+        path.read_bytes if size is not None else None, loaded.manifest_sha256, manifest, trusted
+    )
+    loaded.issues.extend(problems)
+
+
 def _check_listing(loaded: LoadedBundle, manifest: Manifest) -> None:
     listed = {s.path for s in manifest.sources}
     for source in manifest.sources:
@@ -209,7 +231,8 @@ def _check_listing(loaded: LoadedBundle, manifest: Manifest) -> None:
                     file=source.path,
                 )
             )
-    known = listed | {MANIFEST_NAME} | ({manifest.policy} if manifest.policy else set())
+    known = listed | {MANIFEST_NAME, SEAL_FILE} | ({manifest.policy} if manifest.policy else set())
+    known |= {manifest.management_responses} if manifest.management_responses else set()
     for rel in sorted(set(loaded.opened.files) - known):
         loaded.issues.append(
             _issue(

@@ -15,8 +15,8 @@ CONSEQUENTIAL = ("write", "execute", "admin")
 def agent_identities(as_of: str) -> str:
     """(agent_id, identity_id): identities an agent lists in identity_ids, or whose used_by names it."""
     return f"""
-        SELECT g.id AS agent_id, i.id AS identity_id FROM agents g JOIN ({existing_identities(as_of)}) i
-          ON list_contains(g.identity_ids, i.id) OR list_contains(i.used_by, g.id)"""
+        SELECT p.agent_id, p.identity_id FROM a_agent_identities p
+        JOIN ({existing_identities(as_of)}) i ON i.id = p.identity_id"""
 
 
 def agent_tools() -> str:

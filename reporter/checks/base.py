@@ -26,7 +26,7 @@ import duckdb
 from reporter.models.catalog import Condition
 from reporter.models.manifest import Period
 from reporter.models.policy import Policy
-from reporter.models.results import Certainty, Gap, Measure
+from reporter.models.results import Certainty, Gap, GapRisk, Measure
 from reporter.models.status import Status
 from reporter.store.sql import Params
 
@@ -42,12 +42,22 @@ GAP_COLUMNS = (
     "vuln_id",
     "identity_id",
 )
-GAP_ORDER = "excepted_by IS NOT NULL, _source, _rec, record_id, message"
+# Gaps in risk order (docs/report.md, "Gap risk"): unexcepted first, riskiest first, then a total
+# order on the cited record, so that the first N listed are the riskiest and the output is stable.
+_IMPORTANCE_RANK = "CASE {0} WHEN 'high' THEN 3 WHEN 'moderate' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
+_SEVERITY_RANK = "CASE {0} WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
+GAP_ORDER = (
+    "excepted_by IS NOT NULL, risk_rank DESC, open_at_as_of IS FALSE, kev IS NOT TRUE, internet_facing IS NOT TRUE, "
+    f"days_overdue DESC NULLS LAST, {_IMPORTANCE_RANK.format('asset_importance')} DESC, "
+    f"{_SEVERITY_RANK.format('vuln_severity')} DESC, _source, _rec, record_id, message, asset_id, vuln_id, identity_id"
+)
 GAPS_DDL = """
 CREATE OR REPLACE TABLE a_gaps (
     control_id VARCHAR, severity VARCHAR, kind VARCHAR, record_id VARCHAR, _source VARCHAR, _rec BIGINT,
     _line BIGINT, message VARCHAR, certainty VARCHAR, asset_id VARCHAR, vuln_id VARCHAR, identity_id VARCHAR,
-    sha256 VARCHAR, excepted_by VARCHAR, owner VARCHAR
+    sha256 VARCHAR, excepted_by VARCHAR, owner VARCHAR, risk_basis VARCHAR, vuln_severity VARCHAR, kev BOOLEAN,
+    internet_facing BOOLEAN, asset_importance VARCHAR, identity_privileged BOOLEAN, days_overdue INTEGER,
+    open_at_as_of BOOLEAN, risk_rank INTEGER, risk VARCHAR
 )"""
 
 
@@ -179,6 +189,20 @@ def insufficient(missing: list[str]) -> CheckOutcome:
     )
 
 
+def _exceptions_apply(ctx: CheckContext, scope: ExceptionScope) -> bool:
+    """Whether any valid exception in force at as_of could cover this control's gaps under `scope`
+    (the exceptions `_exception_tables` reads: naming the control, or, for finding and identity
+    scopes, naming no control)."""
+    if scope is ExceptionScope.NONE:
+        return False
+    params = Params()
+    control, as_of = params.add(ctx.control_id), params.add(ctx.as_of)
+    names = f"list_contains(control_ids, {control})"
+    which = names if scope is ExceptionScope.CONTROL else f"(len(control_ids) = 0 OR {names})"
+    sql = f"SELECT count(*) FROM a_exc WHERE sound AND approved_at <= {as_of} AND {as_of} < expires_at AND {which}"
+    return scalar(ctx, sql, params) > 0
+
+
 def _exception_tables(scope: ExceptionScope, control: str, as_of: str) -> tuple[str, str, str]:
     """(CTEs, joins, expression) giving the valid exception (in force at as_of) that covers a gap `g`.
 
@@ -224,9 +248,60 @@ def _exception_tables(scope: ExceptionScope, control: str, as_of: str) -> tuple[
 # Who should act on a gap: the owner of the identity, asset, exception or agent it is about.
 _OWNER = "COALESCE(gi.owner, ga.owner, ge.owner, gg.owner)"
 _OWNER_JOINS = (
-    "LEFT JOIN identities gi ON gi.id = g.identity_id LEFT JOIN assets ga ON ga.id = g.asset_id "
+    "LEFT JOIN identities gi ON gi.id = g.identity_id LEFT JOIN a_assets ga ON ga.id = g.asset_id "
     "LEFT JOIN exceptions ge ON g.kind = 'exceptions' AND ge.id = g.record_id "
-    "LEFT JOIN agents gg ON g.kind = 'agents' AND gg.id = g.record_id"
+    "LEFT JOIN agents gg ON g.kind = 'agents' AND gg.id = g.record_id "
+    # the finding-instance the gap is about (one ledger row per asset × vulnerability: an equi-join)
+    "LEFT JOIN a_ledger gl ON gl.asset_id = g.asset_id AND gl.vuln_id = g.vuln_id"
+)
+
+
+def _risk_facts(control_severity: str, as_of: str) -> str:
+    """What the evidence says about the thing a gap is about (docs/report.md, "Gap risk"): the
+    finding-instance (ledger), else the asset, else the identity; and the parts of the risk rule.
+    `_adj` is the net raise or lowering by exposure and importance, capped at one level."""
+    closed_at = "CASE WHEN gl.is_open THEN {0} ELSE COALESCE(gl.fixed_at, gl.retired_effective_at, {0}) END"
+    late_until = f"least({closed_at.format(as_of)}, {as_of})"
+    adj = (
+        "COALESCE(gl.internet_facing, ga.internet_facing, FALSE)::INT "
+        "+ COALESCE(COALESCE(gl.asset_importance, ga.importance) = 'high', FALSE)::INT "
+        "- COALESCE(COALESCE(gl.asset_importance, ga.importance) = 'low', FALSE)::INT "
+        "+ COALESCE(gi.privilege_admin, FALSE)::INT - COALESCE(NOT gi.enabled, FALSE)::INT"
+    )
+    return (
+        "CASE WHEN gl.asset_id IS NOT NULL THEN 'finding' WHEN ga.id IS NOT NULL THEN 'asset' "
+        "WHEN gi.id IS NOT NULL THEN 'identity' ELSE 'control' END AS risk_basis, "
+        "gl.severity AS vuln_severity, gl.kev AS kev, "
+        "COALESCE(gl.internet_facing, ga.internet_facing) AS internet_facing, "
+        "COALESCE(gl.asset_importance, ga.importance) AS asset_importance, gi.privilege_admin AS identity_privileged, "
+        "CASE WHEN gl.due_at IS NOT NULL AND NOT gl.not_affected THEN "
+        f"greatest(0, floor((epoch({late_until}) - epoch(gl.due_at)) / 86400))::INTEGER END AS days_overdue, "
+        "gl.is_open AS open_at_as_of, "
+        "gl.asset_id IS NOT NULL AS _finding, "
+        "COALESCE(gl.kev OR gl.ssvc_exploitation = 'active', FALSE) AS _exploited, "
+        f"{_SEVERITY_RANK.format('gl.severity')} AS _vuln_rank, "
+        f"{_SEVERITY_RANK.format(control_severity)} AS _control_rank, "
+        f"greatest(-1, least(1, {adj})) AS _adj"
+    )
+
+
+# The risk rule (docs/report.md, "Gap risk"), on the facts above. A gap about a finding-instance:
+# KEV or actively exploited → critical; else its vulnerability severity moved by `_adj`, reaching
+# critical only from critical; at most low once the instance is no longer open at as_of. Any other
+# gap: the control's severity moved by `_adj`.
+_FINDING_RANK = (
+    "CASE WHEN _exploited THEN 4 WHEN _vuln_rank = 0 THEN 0 "
+    "ELSE greatest(1, least(_vuln_rank + _adj, CASE WHEN _vuln_rank = 4 THEN 4 ELSE 3 END)) END"
+)
+_RISK_RANK = (
+    "CASE WHEN NOT _finding THEN greatest(1, least(4, _control_rank + _adj)) "
+    f"WHEN open_at_as_of THEN {_FINDING_RANK} ELSE least(1, {_FINDING_RANK}) END"
+)
+_RISK_NAME = "CASE {0} WHEN 4 THEN 'critical' WHEN 3 THEN 'high' WHEN 2 THEN 'medium' WHEN 1 THEN 'low' ELSE 'info' END"
+_GAP_TABLE_COLUMNS = (
+    "control_id, severity, kind, record_id, _source, _rec, _line, message, certainty, asset_id, vuln_id, identity_id, "
+    "sha256, excepted_by, owner, risk_basis, vuln_severity, kev, internet_facing, asset_importance, "
+    "identity_privileged, days_overdue, open_at_as_of"
 )
 
 
@@ -257,12 +332,20 @@ def evaluate(
             gaps=[],
         )
     control, severity = params.add(ctx.control_id), params.add(ctx.severity)
+    if not _exceptions_apply(ctx, exceptions):
+        exceptions = ExceptionScope.NONE  # no exception in force can cover this control: skip the joins
     ctes, joins, covering = _exception_tables(exceptions, control, params.add(ctx.as_of))
     # Every gap goes into a_gaps (complete: findings.csv, SQL users); the results list the first ones.
+    # Each gap's risk is computed here, once, from the ledger, asset and identity it is about.
+    facts = _risk_facts(severity, params.add(ctx.as_of))
     insert = (
-        f"INSERT INTO a_gaps WITH {ctes}g AS ({gaps_sql}) SELECT {control}, {severity}, g.kind, g.record_id, "
-        f"g._source, g._rec, g._line, g.message, g.certainty, g.asset_id, g.vuln_id, g.identity_id, s.sha256, "
-        f"{covering}, {_OWNER} FROM g LEFT JOIN sources s ON s.path = g._source {joins} {_OWNER_JOINS}"
+        f"INSERT INTO a_gaps WITH {ctes}g AS ({gaps_sql}), "
+        f"f AS (SELECT {control} AS control_id, {severity} AS severity, g.kind, g.record_id, g._source, g._rec, "
+        "g._line, g.message, g.certainty, g.asset_id, g.vuln_id, g.identity_id, "
+        f"s.sha256, {covering} AS excepted_by, {_OWNER} AS owner, {facts} "
+        f"FROM g LEFT JOIN sources s ON s.path = g._source {joins} {_OWNER_JOINS}) "
+        f"SELECT {_GAP_TABLE_COLUMNS}, risk_rank, {_RISK_NAME.format('risk_rank')} "
+        f"FROM (SELECT *, {_RISK_RANK} AS risk_rank FROM f)"
     )
     ctx.con.execute(insert, params.for_sql(insert))
     # Two queries: exact counts, then the first gaps (a top-N sort). Window counts over the whole
@@ -276,7 +359,9 @@ def evaluate(
     total, excepted, violations = (int(v) for v in counts) if counts else (0, 0, 0)
     sql = (
         "SELECT kind, record_id, _source, _rec, _line, message, certainty, asset_id, vuln_id, identity_id, sha256, "
-        f"excepted_by, owner FROM a_gaps WHERE control_id = $c ORDER BY {GAP_ORDER} LIMIT {int(ctx.gap_cap)}"
+        "excepted_by, owner, risk, risk_basis, vuln_severity, kev, internet_facing, asset_importance, "
+        f"identity_privileged, days_overdue, open_at_as_of FROM a_gaps WHERE control_id = $c ORDER BY {GAP_ORDER} "
+        f"LIMIT {int(ctx.gap_cap)}"
     )
     gaps = [_gap(ctx, row) for row in ctx.con.execute(sql, mine).fetchall()]
     owners = [
@@ -300,9 +385,21 @@ def evaluate(
 
 
 def _gap(ctx: CheckContext, row: tuple[Any, ...]) -> Gap:
-    kind, record_id, source, rec, line, message, certainty, asset_id, _vuln, _identity, sha256, excepted, owner = row[
-        :13
-    ]
+    kind, record_id, source, rec, line, message, certainty, asset_id, vuln_id, identity_id, sha256, excepted, owner = (
+        row[:13]
+    )
+    level, basis, vuln_severity, kev, internet_facing, importance, privileged, overdue, open_ = row[13:22]
+    risk = GapRisk(
+        level=str(level),
+        basis=str(basis),
+        vuln_severity=vuln_severity,
+        kev=kev,
+        internet_facing=internet_facing,
+        asset_importance=importance,
+        identity_privileged=privileged,
+        days_overdue=overdue,
+        open_at_as_of=open_,
+    )
     return Gap(
         control_id=ctx.control_id,
         kind=str(kind),
@@ -315,6 +412,9 @@ def _gap(ctx: CheckContext, row: tuple[Any, ...]) -> Gap:
         severity=ctx.severity,
         certainty=Certainty(str(certainty)),
         asset_id=asset_id,
+        vuln_id=vuln_id,
+        identity_id=identity_id,
+        risk=risk,
         excepted_by=excepted,
         owner=owner,
     )

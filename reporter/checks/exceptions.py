@@ -25,16 +25,19 @@ def in_force(as_of: str) -> str:
 def control_evidence(as_of: str) -> str:
     """Per exception: how many compensating controls it names (inline or by id) and when one of them
     was last verified before as_of. Columns: id, controls, verified_at."""
+    by_id = f"""
+        SELECT n.id, max(cc.verified_at) AS verified_at
+        FROM (SELECT DISTINCT id, unnest(compensating_control_ids) AS control_id FROM exceptions) n
+        JOIN compensating_controls cc ON cc.id = n.control_id WHERE cc.verified_at < {as_of} GROUP BY n.id"""
     return f"""
         SELECT e.id,
             COALESCE(json_array_length(e.compensating_controls), 0) + len(e.compensating_control_ids) AS controls,
             greatest(
                 (SELECT max(t) FROM (SELECT TRY_CAST(unnest(json_extract_string(e.compensating_controls,
                     '$[*].verified_at')) AS TIMESTAMPTZ) AS t) WHERE t < {as_of}),
-                (SELECT max(cc.verified_at) FROM compensating_controls cc
-                 WHERE list_contains(e.compensating_control_ids, cc.id) AND cc.verified_at < {as_of})
+                r.verified_at
             ) AS verified_at
-        FROM exceptions e"""
+        FROM exceptions e LEFT JOIN ({by_id}) r ON r.id = e.id"""
 
 
 def _label() -> str:
@@ -221,6 +224,34 @@ def duration(ctx: CheckContext) -> CheckOutcome:
     )
 
 
+def scope_matches(as_of: str) -> str:
+    """Per exception (alias e in `scope`): whether its asset criterion matches an inventory asset
+    (`assets`: a listed id, or a listed tag some asset has), whether a finding detected before as_of
+    matches its vulnerabilities or findings on its assets (`findings`; any asset when it names
+    none), and whether one of its identities is inventoried (`identities`). Each list is unnested
+    and joined: an exception × findings comparison would cost a lookup per pair."""
+    on_asset = "(list_contains(e.asset_ids, a.id) OR list_has_any(e.asset_tags, a.tags))"
+    named_assets = "(len(e.asset_ids) > 0 OR len(e.asset_tags) > 0)"
+    finding_pairs = f"""
+        SELECT e.id, f.asset_id FROM (SELECT id, unnest(vuln_ids) AS vuln_id FROM exceptions) e
+        JOIN findings f ON f.vuln_id = e.vuln_id WHERE f.first_detected_at < {as_of}
+        UNION ALL
+        SELECT e.id, f.asset_id FROM (SELECT id, unnest(finding_ids) AS finding_id FROM exceptions) e
+        JOIN findings f ON f.id = e.finding_id WHERE f.first_detected_at < {as_of}"""
+    return f"""
+        SELECT e.id,
+            e.id IN (SELECT n.id FROM (SELECT id, unnest(asset_ids) AS asset_id FROM exceptions) n
+                     JOIN a_assets a ON a.id = n.asset_id
+                     UNION ALL
+                     SELECT n.id FROM (SELECT id, unnest(asset_tags) AS tag FROM exceptions) n
+                     WHERE n.tag IN (SELECT unnest(tags) FROM a_assets)) AS assets,
+            e.id IN (SELECT p.id FROM ({finding_pairs}) p JOIN exceptions e ON e.id = p.id
+                     JOIN a_assets a ON a.id = p.asset_id WHERE NOT {named_assets} OR {on_asset}) AS findings,
+            e.id IN (SELECT n.id FROM (SELECT id, unnest(identity_ids) AS identity_id FROM exceptions) n
+                     JOIN identities i ON i.id = n.identity_id) AS identities
+        FROM exceptions e"""
+
+
 @register("exceptions.scope")
 def scope(ctx: CheckContext) -> CheckOutcome:
     """An exception scoped to everything, or to nothing the evidence holds, cannot be assessed for
@@ -236,14 +267,8 @@ def scope(ctx: CheckContext) -> CheckOutcome:
     params = Params()
     as_of = params.add(ctx.as_of)
     named_assets = "(len(e.asset_ids) > 0 OR len(e.asset_tags) > 0)"
-    on_asset = "(list_contains(e.asset_ids, a.id) OR list_has_any(e.asset_tags, a.tags))"
-    assets = f"EXISTS (SELECT 1 FROM a_assets a WHERE {on_asset})"
-    findings = (
-        f"EXISTS (SELECT 1 FROM findings f JOIN a_assets a ON a.id = f.asset_id WHERE f.first_detected_at < {as_of} "
-        f"AND (list_contains(e.vuln_ids, f.vuln_id) OR list_contains(e.finding_ids, f.id)) "
-        f"AND (NOT {named_assets} OR {on_asset}))"
-    )
-    identities = "EXISTS (SELECT 1 FROM identities i WHERE list_contains(e.identity_ids, i.id))"
+    matched = scope_matches(as_of)
+    assets, findings, identities = "m.assets", "m.findings", "m.identities"
     criterion = (
         "array_to_string(list_filter([CASE WHEN len(e.asset_ids) > 0 THEN 'assets ' || array_to_string(e.asset_ids, "
         "', ') END, CASE WHEN len(e.asset_tags) > 0 THEN 'tags ' || array_to_string(e.asset_tags, ', ') END], "
@@ -264,7 +289,9 @@ def scope(ctx: CheckContext) -> CheckOutcome:
         WHEN len(e.identity_ids) > 0 AND NOT {identities}
             THEN 'none of its identities (' || array_to_string(e.identity_ids, ', ') || ') is inventoried'
         END"""
-    known = f"SELECT e.*, {problem} AS problem FROM exceptions e WHERE {recorded(as_of)}"
+    known = (
+        f"SELECT e.*, {problem} AS problem FROM exceptions e JOIN ({matched}) m ON m.id = e.id WHERE {recorded(as_of)}"
+    )
     message = f"{_label()} || ': ' || e.problem"
     gaps = f"SELECT {record_gap('e', 'exceptions', message)} FROM ({known}) e WHERE e.problem IS NOT NULL"
     return evaluate(

@@ -86,9 +86,10 @@ def identity_environments(as_of: str, production: str, non_production: str) -> s
         SELECT i.id AS identity_id, lower(unnest(i.environments)) AS environment, 'declared' AS via
         FROM ({existing_identities(as_of)}) i
         UNION SELECT i.id, lower(a.environment), a.id FROM ({existing_identities(as_of)}) i
-        JOIN assets a ON list_contains(i.used_by, a.id) WHERE a.environment IS NOT NULL
+        JOIN a_identity_users u ON u.identity_id = i.id JOIN assets a ON a.id = u.user_id
+        WHERE a.environment IS NOT NULL
         UNION SELECT i.id, lower(g.environment), g.id FROM ({existing_identities(as_of)}) i
-        JOIN agents g ON list_contains(i.used_by, g.id) OR list_contains(g.identity_ids, i.id)
+        JOIN a_agent_identities h ON h.identity_id = i.id JOIN agents g ON g.id = h.agent_id
         WHERE g.environment IS NOT NULL"""
     return f"""
         SELECT *, CASE WHEN list_contains({production}, environment) THEN 'production'
@@ -112,9 +113,10 @@ def identity_holders(as_of: str) -> str:
     """(identity_id, holder, holder_kind, owner): the assets and AI agents that use each identity."""
     return f"""
         SELECT i.id AS identity_id, a.id AS holder, 'asset' AS holder_kind, a.owner
-        FROM ({existing_identities(as_of)}) i JOIN assets a ON list_contains(i.used_by, a.id)
+        FROM ({existing_identities(as_of)}) i JOIN a_identity_users u ON u.identity_id = i.id
+        JOIN assets a ON a.id = u.user_id
         UNION SELECT i.id, g.id, 'agent', g.owner FROM ({existing_identities(as_of)}) i
-        JOIN agents g ON list_contains(i.used_by, g.id) OR list_contains(g.identity_ids, i.id)"""
+        JOIN a_agent_identities h ON h.identity_id = i.id JOIN agents g ON g.id = h.agent_id"""
 
 
 def reused_identities(as_of: str) -> str:
@@ -166,17 +168,20 @@ def post_patch_links(as_of: str) -> str:
         SELECT l.finding_id, l.asset_id, l.vuln_id, l.kev, l.bod_outcome, l.fixed_at, l._source, l._rec, l._line,
             i.id AS identity_id, i.name, {rotated} AS rotated_at,
             greatest({rotated}, i.created_at) > l.fixed_at AND i.prior_secret_valid IS NOT TRUE AS rotated_after
-        FROM a_ledger l JOIN ({existing_identities(as_of)}) i ON list_contains(i.used_by, l.asset_id)
+        FROM a_ledger l JOIN a_identity_users u ON u.user_id = l.asset_id
+        JOIN ({existing_identities(as_of)}) i ON i.id = u.identity_id
         WHERE {CREDENTIAL_EXPOSING} AND l.is_fixed AND i.enabled AND NOT i.short_lived"""
 
 
-def identity_exception(alias: str, control: str, as_of: str) -> str:
-    """The valid exception (sound, in force at as_of) naming the identity, for this control or all."""
-    return (
-        f"(SELECT min(e.id) FROM a_exc e WHERE e.sound AND e.approved_at <= {as_of} AND {as_of} < e.expires_at "
-        f"AND list_contains(e.identity_ids, {alias}.id) "
-        f"AND (len(e.control_ids) = 0 OR list_contains(e.control_ids, {control})))"
-    )
+def identity_exceptions(control: str, as_of: str) -> str:
+    """(identity_id, exception_id): the valid exception (sound, in force at as_of, the first by id)
+    naming each identity, for this control or all."""
+    return f"""
+        SELECT identity_id, min(id) AS exception_id FROM (
+            SELECT e.id, unnest(e.identity_ids) AS identity_id FROM a_exc e
+            WHERE e.sound AND e.approved_at <= {as_of} AND {as_of} < e.expires_at
+            AND (len(e.control_ids) = 0 OR list_contains(e.control_ids, {control}))
+        ) GROUP BY identity_id"""
 
 
 def _gap(message: str, certainty: str = "'violation'") -> str:
@@ -314,8 +319,11 @@ def overprivileged(ctx: CheckContext) -> CheckOutcome:
     admin privilege (granted: AdministratorAccess) with no exception"."""
     params = Params()
     as_of, control = params.add(ctx.as_of), params.add(ctx.control_id)
-    excepted = identity_exception("x", control, as_of)
-    scope = f"SELECT *, {excepted} AS excepted_by FROM ({existing_identities(as_of)}) x WHERE enabled"
+    excepted = identity_exceptions(control, as_of)
+    scope = (
+        f"SELECT x.*, e.exception_id AS excepted_by FROM ({existing_identities(as_of)}) x "
+        f"LEFT JOIN ({excepted}) e ON e.identity_id = x.id WHERE x.enabled"
+    )
     admin = "(i.privilege_admin AND i.excepted_by IS NULL)"
     unused = "COALESCE(i.unused_permissions, 0) > 0"
     problems = (

@@ -18,20 +18,27 @@ def event_instances(as_of: str) -> str:
     deployments. Columns: event_id, asset_id, vuln_id."""
     return f"""
         SELECT r.id AS event_id, f.asset_id, f.vuln_id
-        FROM rollout_events r JOIN findings f ON list_contains(r.finding_ids, f.id) WHERE r.occurred_at < {as_of}
+        FROM (SELECT id, unnest(finding_ids) AS finding_id FROM rollout_events WHERE occurred_at < {as_of}) r
+        JOIN findings f ON f.id = r.finding_id
         UNION
-        SELECT r.id, d.asset_id, d.i_vuln FROM rollout_events r JOIN a_dep d ON list_contains(r.deployment_ids, d.id)
-        WHERE r.occurred_at < {as_of}"""
+        SELECT r.id, d.asset_id, d.i_vuln
+        FROM (SELECT id, unnest(deployment_ids) AS deployment_id FROM rollout_events WHERE occurred_at < {as_of}) r
+        JOIN a_dep d ON d.id = r.deployment_id"""
 
 
 def _urgent_event(as_of: str) -> str:
     """Whether an event (alias r) touches urgent exposure: an internet-facing asset it names, or an
     urgent finding-instance it affects (KEV, BOD 26-04 3DF/3D/14D, internet-facing)."""
-    return f"""(
-        EXISTS (SELECT 1 FROM a_assets a WHERE a.internet_facing AND (list_contains(r.asset_ids, a.id)
-                OR a.id IN (SELECT d.asset_id FROM deployments d WHERE list_contains(r.deployment_ids, d.id))))
-        OR EXISTS (SELECT 1 FROM ({event_instances(as_of)}) t JOIN a_instances i
-                   ON i.asset_id = t.asset_id AND i.vuln_id = t.vuln_id WHERE t.event_id = r.id AND i.urgent))"""
+    assets = """
+        SELECT id, unnest(asset_ids) AS asset_id FROM rollout_events
+        UNION ALL
+        SELECT r.id, d.asset_id FROM (SELECT id, unnest(deployment_ids) AS deployment_id FROM rollout_events) r
+        JOIN deployments d ON d.id = r.deployment_id"""
+    return f"""r.id IN (
+        SELECT u.id FROM ({assets}) u JOIN a_assets a ON a.id = u.asset_id WHERE a.internet_facing
+        UNION ALL
+        SELECT t.event_id FROM ({event_instances(as_of)}) t JOIN a_instances i
+        ON i.asset_id = t.asset_id AND i.vuln_id = t.vuln_id WHERE i.urgent)"""
 
 
 def reassessment_due(ctx: CheckContext, params: Params) -> str:

@@ -16,6 +16,9 @@ from reporter.errors import ReporterError
 from reporter.cli import validate_cmd  # noqa: F401  isort: skip
 from reporter.cli import assess_cmd  # noqa: F401  isort: skip
 from reporter.cli import report_cmd  # noqa: F401  isort: skip
+from reporter.cli import verify_cmd  # noqa: F401  isort: skip
+from reporter.cli import seal_cmd  # noqa: F401  isort: skip
+from reporter.cli import keygen_cmd  # noqa: F401  isort: skip
 from reporter.cli import schema_cmd  # noqa: F401  isort: skip
 from reporter.cli import mappings_cmd  # noqa: F401  isort: skip
 from reporter.cli import import_cmd  # noqa: F401  isort: skip

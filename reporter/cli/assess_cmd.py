@@ -32,6 +32,8 @@ from reporter.models.plausible import implausible
 from reporter.models.results import Assessment
 from reporter.output import same_as_stdout, write_atomic
 from reporter.pipeline import AssessRun, LoadOptions, assess_bundle
+from reporter.report.baseline import compare_results
+from reporter.report.loaders import read_baseline
 
 
 class FailOn(StrEnum):
@@ -57,6 +59,24 @@ AsOfOption = Annotated[
 ]
 FailOnOption = Annotated[
     FailOn, typer.Option("--fail-on", help="Exit 1 when an unexcepted gap of this severity or higher exists.")
+]
+BaselineOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--baseline",
+        help="An earlier results.json to compare with (repeatable: several quarters give a trend; deltas are "
+        "against the latest period). Adds the `comparison` section to results.json.",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
+FailOnRegressionOption = Annotated[
+    bool,
+    typer.Option(
+        "--fail-on-regression",
+        help="Exit 1 when, against the latest baseline, verified removal (E2) fell or a control that passed "
+        "now fails, is partial, errs or lacks evidence (needs --baseline).",
+    ),
 ]
 MaxGapsOption = Annotated[
     int, typer.Option("--max-gaps", help="Gaps listed per control in results.json (counts stay exact).", min=0)
@@ -92,12 +112,56 @@ def failing_gaps(assessment: Assessment, fail_on: FailOn) -> int:
     return sum(c.gap_total - c.gaps_excepted for c in assessment.controls if SEVERITY_RANK.get(c.severity, 0) >= floor)
 
 
+def read_baselines(paths: list[Path] | None, fail_on_regression: bool) -> list[Assessment]:
+    """Every --baseline, read and checked before any evidence is (a problem is a usage error)."""
+    if fail_on_regression and not paths:
+        raise UsageError("--fail-on-regression needs at least one --baseline to compare with")
+    try:
+        return [read_baseline(path) for path in paths or []]
+    except RecursionError:  # json.loads follows nesting with the interpreter's own stack
+        raise UsageError("--baseline: JSON nested deeper than results.json ever is") from None
+
+
+def with_comparison(assessment: Assessment, baselines: list[Assessment]) -> Assessment:
+    """The assessment with its `comparison` section when baselines were given."""
+    if not baselines:
+        return assessment
+    return assessment.model_copy(update={"comparison": compare_results(assessment, baselines)})
+
+
+def comparison_line(assessment: Assessment) -> str:
+    """One line for people about the comparison (empty without one)."""
+    c = assessment.comparison
+    if c is None:
+        return ""
+    e2 = next(d for d in c.headline if d.id == "E2")
+    return (
+        f"against {len(c.baselines)} baseline(s), latest {c.against.period_start}..{c.against.period_end}: "
+        f"E2 {e2.change_display}; {len(c.regressions)} regression(s)"
+    )
+
+
+def exit_code(assessment: Assessment, fail_on: FailOn, fail_on_regression: bool) -> int:
+    """1 when gaps reach --fail-on or, with --fail-on-regression, the comparison found a regression
+    (each reason on stderr); else 0."""
+    code = 0
+    failing = failing_gaps(assessment, fail_on)
+    if failing:
+        err(f"{failing:,} unexcepted gap(s) at or above '{fail_on.value}'")
+        code = int(ExitCode.GAPS)
+    if fail_on_regression and assessment.comparison is not None and assessment.comparison.regressions:
+        for regression in assessment.comparison.regressions:
+            err(f"regression: {printable(regression)}")
+        code = int(ExitCode.GAPS)
+    return code
+
+
 def run(
     bundle: Path, library: Library, options: LoadOptions, as_of: str | None, max_gaps: int, *, exports: bool = False
 ) -> AssessRun:
     """Validate and assess with the given library (shared by assess and report)."""
     options = replace(options, control_ids=frozenset(library.controls))
-    assess_options = AssessOptions(as_of=parse_as_of(as_of), gap_cap=max_gaps)
+    assess_options = AssessOptions(as_of=parse_as_of(as_of), gap_cap=max_gaps, progress=options.progress)
     return assess_bundle(bundle, options, library, assess_options, exports=exports)
 
 
@@ -120,6 +184,8 @@ def assess(
     ] = None,
     as_of: AsOfOption = None,
     fail_on: FailOnOption = FailOn.NONE,
+    baseline: BaselineOption = None,
+    fail_on_regression: FailOnRegressionOption = False,
     max_gaps: MaxGapsOption = 1000,
     db: DbOption = None,
     mappings: MappingsOption = None,
@@ -127,8 +193,10 @@ def assess(
     max_line_mib: MaxLineOption = DEFAULT_MAX_LINE_MIB,
     memory_limit: MemoryOption = None,
 ) -> None:
-    """Assess a valid bundle against the control library. Exit 0, 1 (gaps at --fail-on), 3 invalid."""
+    """Assess a valid bundle against the control library. Exit 0, 1 (gaps at --fail-on, or a regression
+    with --fail-on-regression), 2 usage, 3 invalid."""
     with guarded(), progress_bar(output is not None) as progress:
+        baselines = read_baselines(baseline, fail_on_regression)
         refuse_outputs_in_bundle(bundle, output=output, db=db)
         library = load_library([mappings] if mappings else [])
         options = load_options(db, max_file_mib, max_line_mib, memory_limit, progress)
@@ -136,14 +204,16 @@ def assess(
         if result.assessment is None:
             err(render_text(result.validation, quiet=True).rstrip())
             raise typer.Exit(int(ExitCode.INVALID))
-        data = result.assessment.model_dump_json(indent=2).encode() + b"\n"
+        assessment = with_comparison(result.assessment, baselines)
+        data = assessment.model_dump_json(indent=2).encode() + b"\n"
         if output is None:
             echo(data.decode(), nl=False)
         else:
             write_atomic(output, data)
             if not same_as_stdout(output):  # `-o /dev/stdout`: the results alone on standard output
-                echo(summary_line(result.assessment))
-    failing = failing_gaps(result.assessment, fail_on)
-    if failing:
-        err(f"{failing:,} unexcepted gap(s) at or above '{fail_on.value}'")
-        raise typer.Exit(int(ExitCode.GAPS))
+                echo(summary_line(assessment))
+                if assessment.comparison is not None:
+                    echo(comparison_line(assessment))
+    code = exit_code(assessment, fail_on, fail_on_regression)
+    if code:
+        raise typer.Exit(code)

@@ -29,7 +29,10 @@ DbOption = Annotated[
 ]
 MaxFileOption = Annotated[int, typer.Option("--max-file-mib", help="Refuse evidence files larger than this.", min=1)]
 MaxLineOption = Annotated[int, typer.Option("--max-line-mib", help="Refuse text lines longer than this.", min=1)]
-MemoryOption = Annotated[str | None, typer.Option("--memory-limit", help="Evidence store memory limit, e.g. 1GB.")]
+MemoryOption = Annotated[
+    str | None,
+    typer.Option("--memory-limit", help="Evidence store memory limit, e.g. 4GB (default 1GB; DuckDB spills beyond)."),
+]
 
 
 def limits_from(max_file_mib: int, max_line_mib: int) -> Limits:
@@ -51,13 +54,15 @@ def progress_bar(enabled: bool) -> Iterator[Progress | None]:
     if not enabled or not stderr_is_terminal():
         yield None
         return
+    from rich.console import Console  # noqa: PLC0415
     from rich.progress import Progress as RichProgress  # noqa: PLC0415
 
-    with RichProgress(transient=True, redirect_stdout=False) as bar:
+    # On standard error: standard output carries machine-readable results and is never mixed with it.
+    with RichProgress(console=Console(stderr=True), transient=True, redirect_stdout=False) as bar:
         task = bar.add_task("loading evidence", total=None)
 
         def update(current: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total, description=f"loading {current[:50]}")
+            bar.update(task, completed=done, total=total, description=current[:60])
 
         yield update
 

@@ -5,6 +5,7 @@ temporary directory removed on every exit path, and signals that stop the run cl
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import sys
@@ -18,10 +19,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Annotated, NoReturn, TextIO
 
+import duckdb
 import typer
 
 from reporter import __version__, output
-from reporter.errors import ExitCode, OutputError, ReporterError, printable
+from reporter.errors import ExitCode, OutputError, ReporterError, ResourceError, printable
+from reporter.store.store import DEFAULT_MEMORY_LIMIT
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 STOP_GRACE_S = 3.0  # after a signal, how long cleanup may take before the process is ended anyway
@@ -124,6 +127,22 @@ def report_internal_error(exc: BaseException) -> None:
     )
 
 
+def resource_error(exc: BaseException) -> ResourceError:
+    """Out of memory: name the limit that tripped and the option that raises it (exit 7)."""
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        used = re.search(r"\(([^()]*/[^()]*) used\)", str(exc))
+        figures = f" ({used.group(1)} used)" if used else ""
+        return ResourceError(
+            f"the evidence store reached its memory limit{figures}. Raise it with --memory-limit "
+            f"(default {DEFAULT_MEMORY_LIMIT}, e.g. --memory-limit 4GB); beyond the limit DuckDB spills to a temporary "
+            "directory under TMPDIR, which needs free disk space"
+        )
+    return ResourceError(
+        "the machine ran out of memory. Lower --memory-limit so that the evidence store spills to disk "
+        "sooner, or run on a machine with more memory"
+    )
+
+
 class Terminated(BaseException):
     """The run was stopped by a signal; it exits with 128 + the signal's number after cleaning up."""
 
@@ -141,7 +160,11 @@ def guarded() -> Iterator[None]:
         raise
     except ReporterError as error:
         fail(error)
-    except Exception as exc:  # MemoryError included
+    except (duckdb.OutOfMemoryException, MemoryError) as exc:
+        if state.stopping is not None:
+            raise Terminated(state.stopping) from None
+        fail(resource_error(exc))
+    except Exception as exc:
         if state.stopping is not None:  # e.g. DuckDB reports the signal as "Query interrupted"
             raise Terminated(state.stopping) from None
         report_internal_error(exc)

@@ -1,24 +1,36 @@
-"""`exposure-reporter report`: assess a bundle and write the report set (HTML, PDF, results.json, CSV)
-into a directory, all files or none. Exit 0, 1 (gaps at --fail-on, after writing), 2 usage, 3 invalid
-bundle, 4 output not writable, 5 renderer failure."""
+"""`exposure-reporter report`: assess a bundle and write the report set (HTML, PDF, results.json, CSV,
+OSCAL) into a directory, all files or none; with --sign, also the signed attestation over every file.
+Exit 0, 1 (gaps at --fail-on, after writing), 2 usage, 3 invalid bundle, 4 output not writable, 5
+renderer failure."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from reporter.attest.interface import ATTESTATION_FILE
+from reporter.attest.keys import Ed25519PrivateKey, key_id, read_private_key
+from reporter.attest.report_set import attest, predicate
 from reporter.catalog.loader import load_library
 from reporter.cli.assess_cmd import (
     AsOfOption,
+    BaselineOption,
     FailOn,
     FailOnOption,
+    FailOnRegressionOption,
     MaxGapsOption,
-    failing_gaps,
+    comparison_line,
+    exit_code,
+    read_baselines,
     run,
     summary_line,
+    with_comparison,
 )
 from reporter.cli.bundle_options import (
     DEFAULT_MAX_FILE_MIB,
@@ -33,16 +45,20 @@ from reporter.cli.bundle_options import (
     refuse_outputs_in_bundle,
 )
 from reporter.cli.common import MappingsOption, app, echo, err, guarded
+from reporter.cli.key_options import SealKeyOption, seal_key_ids
 from reporter.cli.validate_cmd import render_text
-from reporter.errors import ExitCode, UsageError
+from reporter.errors import ExitCode
 from reporter.output import prepare_directory, write_set
 from reporter.report.formats import DEFAULT_FORMATS, REGISTRY
+from reporter.report.formats.json import results_json
+from reporter.report.interface import ReportInputs
 from reporter.report.render import render_report
 from reporter.report.request import ReportRequest, prepare
 
 DEFAULT_FORMAT_TEXT = ",".join(DEFAULT_FORMATS)
-# Every file a report set can hold: a new set removes those of the previous set it does not write.
-REPORT_FILES = frozenset(name for spec in REGISTRY.values() for name in spec.files)
+# Every file a report set can hold: a new set removes those of the previous set it does not write
+# (an unsigned run removes the attestation of a signed one: it would no longer match).
+REPORT_FILES = frozenset(name for spec in REGISTRY.values() for name in spec.files) | {ATTESTATION_FILE}
 OutputDirOption = Annotated[
     Path,
     typer.Option(
@@ -56,11 +72,29 @@ OutputDirOption = Annotated[
 FormatOption = Annotated[
     str,
     typer.Option(
-        "--format", help="Comma-separated formats: html, pdf, json (results.json), csv (findings, ledger, exceptions)."
+        "--format",
+        help="Comma-separated formats: html, pdf, json (results.json), csv (findings, ledger, exceptions), "
+        "oscal (assessment-results.json), poam (plan-of-action-and-milestones.json).",
     ),
 ]
-BaselineOption = Annotated[
-    Path | None, typer.Option("--baseline", help="A previous results.json: show change against it.", dir_okay=False)
+GeneratedAtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--generated-at",
+        help="Document date printed in the report: a date or ISO timestamp with zone. Default: SOURCE_DATE_EPOCH "
+        "when set, else the assessment instant (as-of), never the clock.",
+        show_default=False,
+    ),
+]
+SignOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--sign",
+        help="Ed25519 private key: also write attestation.intoto.jsonl, an in-toto Statement over every file of "
+        "the set in a DSSE envelope (an encrypted key reads EXPOSURE_REPORTER_KEY_PASSWORD).",
+        dir_okay=False,
+        show_default=False,
+    ),
 ]
 LogoOption = Annotated[
     Path | None,
@@ -81,41 +115,83 @@ def report(
     logo: LogoOption = None,
     as_of: AsOfOption = None,
     fail_on: FailOnOption = FailOn.NONE,
+    fail_on_regression: FailOnRegressionOption = False,
     max_gaps: MaxGapsOption = 1000,
     db: DbOption = None,
     mappings: MappingsOption = None,
     max_file_mib: MaxFileOption = DEFAULT_MAX_FILE_MIB,
     max_line_mib: MaxLineOption = DEFAULT_MAX_LINE_MIB,
     memory_limit: MemoryOption = None,
+    generated_at: GeneratedAtOption = None,
+    sign: SignOption = None,
+    seal_key: SealKeyOption = None,
 ) -> None:
-    """Assess a bundle and write the auditor report. The generation time printed in the report is
-    SOURCE_DATE_EPOCH when set (reproducible output), else the current time."""
+    """Assess a bundle and write the auditor report. The same bundle and options give the same bytes:
+    the document date is the assessment instant unless --generated-at or SOURCE_DATE_EPOCH sets it;
+    with --sign, the signing time is recorded in the signed attestation only."""
     with guarded(), progress_bar(True) as progress:
-        request = _request(formats, baseline, logo, title, classification)
+        request = _request(formats, logo, title, classification, generated_at, seal_key)
+        baselines = read_baselines(baseline, fail_on_regression)
+        signer = read_private_key(sign, os.environ, "--sign") if sign else None
         refuse_outputs_in_bundle(bundle, output_dir=output_dir, db=db)
         prepare_directory(output_dir)  # fail early (exit 4) when the directory cannot be written
         library = load_library([mappings] if mappings else [])
         options = load_options(db, max_file_mib, max_line_mib, memory_limit, progress)
+        options = replace(options, seal_keys=request.options.seal_keys)
         result = run(bundle, library, options, as_of, max_gaps, exports=True)
         if result.assessment is None:
             err(render_text(result.validation, quiet=True).rstrip())
             raise typer.Exit(int(ExitCode.INVALID))
-        files = render_report(request.inputs(result.assessment, result.exports, library), request.formats)
+        assessment = with_comparison(result.assessment, baselines)
+        inputs = request.inputs(assessment, result.exports, library)
+        if baselines:  # the view compares through assessment.comparison, which spans every baseline
+            inputs = replace(inputs, baseline=baselines[-1])
+        files = render_report(inputs, request.formats)
+        if signer is not None:
+            files[ATTESTATION_FILE] = attestation(files, inputs, max_gaps, signer)
         written = write_set(output_dir, files, owned=REPORT_FILES)
-        echo(summary_line(result.assessment))
+        echo(summary_line(assessment))
+        if assessment.comparison is not None:
+            echo(comparison_line(assessment))
         echo(f"wrote {', '.join(p.name for p in written)} to {output_dir}")
-    failing = failing_gaps(result.assessment, fail_on)
-    if failing:
-        err(f"{failing:,} unexcepted gap(s) at or above '{fail_on.value}'")
-        raise typer.Exit(int(ExitCode.GAPS))
+        if signer is not None:
+            echo(
+                f"signed with key {key_id(signer.public_key())}: verify with "
+                f"`exposure-reporter verify {output_dir} --key PUBLIC_KEY --bundle {bundle}`"
+            )
+    code = exit_code(assessment, fail_on, fail_on_regression)
+    if code:
+        raise typer.Exit(code)
+
+
+def attestation(files: dict[str, bytes], inputs: ReportInputs, max_gaps: int, key: Ed25519PrivateKey) -> bytes:
+    """The signed attestation over the files; the wall-clock time appears here and nowhere else."""
+    statement = predicate(
+        inputs.assessment,
+        inputs.library,
+        max_gaps=max_gaps,
+        results_sha256=hashlib.sha256(results_json(inputs.assessment)).hexdigest(),
+        document_date=inputs.generated_at,
+        signed_at=datetime.now(UTC).replace(microsecond=0),
+    )
+    return attest(files, statement, key)
 
 
 def _request(
-    formats: str, baseline: Path | None, logo: Path | None, title: str | None, classification: str | None
+    formats: str,
+    logo: Path | None,
+    title: str | None,
+    classification: str | None,
+    generated_at: str | None,
+    seal_keys: list[Path] | None,
 ) -> ReportRequest:
-    try:
-        return prepare(
-            formats, baseline=baseline, logo=logo, title=title, classification=classification, environ=os.environ
-        )
-    except RecursionError:  # json.loads follows nesting with the interpreter's own stack
-        raise UsageError(f"--baseline {baseline}: JSON nested deeper than results.json ever is") from None
+    return prepare(
+        formats,
+        baseline=None,  # read_baselines reads them: --baseline repeats
+        logo=logo,
+        title=title,
+        classification=classification,
+        environ=os.environ,
+        generated_at=generated_at,
+        seal_keys=seal_key_ids(seal_keys),
+    )

@@ -15,6 +15,7 @@ from reporter.models.schema import json_schema, schema_names
 _PURPOSE = {
     "manifest": "bundle.yaml: organisation, period, and every evidence source with its hash.",
     "policy": "policy.yaml: overrides of the default policy (SLA rules, NHI limits, windows).",
+    "responses": "the management responses file bundle.yaml names (owner, target date per plan item).",
     "results": "results.json written by assess and report (docs/results-format.md).",
     "validation": "the output of validate --format json (docs/validation.md).",
 }

@@ -183,12 +183,11 @@ TIER_WEIGHTS = {"3DF": 16, "3D": 8, "14D": 4, "60D": 2, "FSU": 1}
     unit_of_count="instance-days",
 )
 def e7(ctx: CheckContext) -> Result | str:
-    sql = (
-        "SELECT bod_outcome, round(sum(exposure_seconds) / 86400.0, 1) FROM a_ledger WHERE NOT not_affected "
-        "GROUP BY ALL ORDER BY ALL"
-    )
-    by_tier = {str(t): float(d or 0) for t, d in rows(ctx, sql)}
-    total = round(sum(by_tier.values()), 1)
+    sql = "SELECT bod_outcome, sum(exposure_seconds) FROM a_ledger WHERE NOT not_affected GROUP BY ALL ORDER BY ALL"
+    seconds = {str(t): int(s or 0) for t, s in rows(ctx, sql)}
+    by_tier = {t: round(s / 86400.0, 1) for t, s in seconds.items()}
+    # the total from the exact seconds, not from the rounded tiers (it must equal the headline's E7)
+    total = round(sum(seconds.values()) / 86400.0, 1)
     weighted = round(sum(TIER_WEIGHTS.get(t, 1) * d for t, d in by_tier.items()), 1)
     measure = Measure(value=total, unit="days", display=f"{total:,.1f} instance-days")
     return measure, {"by_bod2604_tier": by_tier, "tier_weighted": weighted, "tier_weights": TIER_WEIGHTS}
@@ -283,10 +282,13 @@ def e11(ctx: CheckContext) -> Result | str:
         SELECT count(*) FILTER (WHERE reassessed_at IS NOT NULL AND reassessed_at < {as_of}
                 AND reassessed_at <= occurred_at + to_hours(CASE WHEN urgent THEN {urgent} ELSE {default} END)),
                count(*)
-        FROM (SELECT r.*, EXISTS (SELECT 1 FROM a_assets a WHERE list_contains(r.asset_ids, a.id) AND a.internet_facing)
-                OR EXISTS (SELECT 1 FROM findings f JOIN a_instances i ON i.asset_id = f.asset_id
-                    AND i.vuln_id = f.vuln_id
-                           WHERE list_contains(r.finding_ids, f.id) AND i.urgent) AS urgent
+        FROM (SELECT r.*, r.id IN (
+                SELECT n.id FROM (SELECT id, unnest(asset_ids) AS asset_id FROM rollout_events) n
+                JOIN a_assets a ON a.id = n.asset_id WHERE a.internet_facing
+                UNION ALL
+                SELECT n.id FROM (SELECT id, unnest(finding_ids) AS finding_id FROM rollout_events) n
+                JOIN findings f ON f.id = n.finding_id
+                JOIN a_instances i ON i.asset_id = f.asset_id AND i.vuln_id = f.vuln_id WHERE i.urgent) AS urgent
               FROM rollout_events r WHERE r.type IN ('failed_rollout', 'rollback', 'emergency_bypass'
                   , 'emergency_mitigation')
               AND {_in_q("r.occurred_at", start, as_of)})"""
@@ -308,8 +310,9 @@ def e12(ctx: CheckContext) -> Result | str:
     p = Params()
     as_of = p.add(ctx.as_of)
     sql = f"""SELECT count(*) FROM rollout_events r WHERE r.type = 'emergency_mitigation' AND r.occurred_at < {as_of}
-        AND r.permanent_fix_ref IS NULL AND (len(r.finding_ids) = 0 OR EXISTS (
-            SELECT 1 FROM findings f WHERE list_contains(r.finding_ids, f.id) AND NOT EXISTS (
+        AND r.permanent_fix_ref IS NULL AND (len(r.finding_ids) = 0 OR r.id IN (
+            SELECT n.id FROM (SELECT id, occurred_at, unnest(finding_ids) AS finding_id FROM rollout_events) n
+            JOIN findings f ON f.id = n.finding_id WHERE NOT EXISTS (
                 SELECT 1 FROM a_ver v WHERE v.asset_id = f.asset_id AND v.i_vuln = f.vuln_id
-                AND v.result = 'not_vulnerable' AND v.observed_at > r.occurred_at)))"""
+                AND v.result = 'not_vulnerable' AND v.observed_at > n.occurred_at)))"""
     return count(scalar(ctx, sql, p)), {}

@@ -19,7 +19,7 @@ from reporter.checks.nhi import (
     existing_identities,
     exposed_links,
     identity_environments,
-    identity_exception,
+    identity_exceptions,
     identity_state,
     leak_closed_at,
     patched_assets,
@@ -351,7 +351,7 @@ def n9(ctx: CheckContext) -> Result | str:
     p = Params()
     as_of = p.add(ctx.as_of)
     held = (
-        "EXISTS (SELECT 1 FROM agents g WHERE list_contains(g.identity_ids, i.id) OR list_contains(i.used_by, g.id))"
+        "i.id IN (SELECT identity_id FROM a_agent_identities WHERE identity_id IS NOT NULL)"
         if "agents" in ctx.kinds_present
         else "FALSE"
     )
@@ -391,13 +391,14 @@ def n10(ctx: CheckContext) -> Result | str:
     p = Params()
     as_of = p.add(ctx.as_of)
     envs = identity_environments(as_of, p.add(list(PRODUCTION)), p.add(list(NON_PRODUCTION)))
-    admin = f"i.privilege_admin AND {identity_exception('i', p.add('NHI-05'), as_of)} IS NULL"
+    admin = "i.privilege_admin AND x.exception_id IS NULL"
     sql = f"""
         SELECT i.id,
             i.enabled AND (({admin}) OR COALESCE(i.unused_permissions, 0) > 0) AS overprivileged,
             COALESCE(r.reused, FALSE) AS reused, COALESCE(e.mixed, FALSE) AS cross_environment,
             i.interactive_use AS human_used
         FROM ({existing_identities(as_of)}) i
+        LEFT JOIN ({identity_exceptions(p.add("NHI-05"), as_of)}) x ON x.identity_id = i.id
         LEFT JOIN ({reused_identities(as_of)}) r ON r.identity_id = i.id
         LEFT JOIN ({environment_spans(envs)}) e ON e.identity_id = i.id"""
     found = _query(ctx, sql, p)

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from reporter.models.catalog import FrameworkStatus
 from reporter.models.common import StrictModel
+from reporter.models.manifest import BundleSeal, Framing
 from reporter.models.policy import Policy
 from reporter.models.status import Status
 
@@ -27,6 +28,29 @@ class Certainty(StrEnum):
     UNKNOWN = "unknown"
 
 
+class GapRisk(StrictModel):
+    """The risk of what a gap is about, from the evidence (docs/report.md, "Gap risk")."""
+
+    level: str = Field(description="critical, high, medium, low or info, by the documented rule.")
+    basis: str = Field(
+        description="What the level rests on: 'finding' (the finding-instance), 'asset', 'identity', or "
+        "'control' (nothing else known: the control's severity)."
+    )
+    vuln_severity: str | None = Field(default=None, description="Severity of the vulnerability (finding basis).")
+    kev: bool | None = Field(default=None, description="The vulnerability is in CISA KEV (finding basis).")
+    internet_facing: bool | None = Field(default=None, description="The asset is internet-facing.")
+    asset_importance: str | None = Field(default=None, description="Asset importance: high, moderate, low, unknown.")
+    identity_privileged: bool | None = Field(default=None, description="The identity holds administrative privilege.")
+    days_overdue: int | None = Field(
+        default=None,
+        description="Whole days past the SLA deadline: to as_of while open, else to the fix or retirement; "
+        "null without a deadline.",
+    )
+    open_at_as_of: bool | None = Field(
+        default=None, description="The finding-instance is still open at as_of (finding basis; null otherwise)."
+    )
+
+
 class Gap(StrictModel):
     """One record a control flags, with the evidence behind it."""
 
@@ -38,9 +62,12 @@ class Gap(StrictModel):
     record: int | None = Field(default=None, description="Record number within the file.")
     sha256: str | None = Field(default=None, description="SHA-256 of the evidence file.")
     message: str
-    severity: str
+    severity: str = Field(description="The control's severity (the gap's own risk is `risk`).")
     certainty: Certainty = Certainty.VIOLATION
     asset_id: str | None = None
+    vuln_id: str | None = None
+    identity_id: str | None = None
+    risk: GapRisk | None = Field(default=None, description="The risk of what the gap is about; gaps are listed by it.")
     owner: str | None = Field(
         default=None, description="Owner of the identity, asset, exception or agent the gap is about."
     )
@@ -105,6 +132,11 @@ class SourceRef(StrictModel):
     sha256: str
     records: int
     fresh: bool
+    hash_declared: bool = Field(
+        default=True,
+        description="bundle.yaml declares this file's SHA-256, so the hash printed was verified against it; "
+        "false: the hash was only computed on load (EVD-03), nothing ties the file to the manifest.",
+    )
 
 
 class BundleInfo(StrictModel):
@@ -119,7 +151,13 @@ class BundleInfo(StrictModel):
     classification: str | None = None
     digest: str
     manifest_sha256: str
+    seal: BundleSeal | None = Field(default=None, description="The preparer's seal on bundle.yaml, verified on load.")
     sources: list[SourceRef]
+    framing: Framing = Field(
+        default_factory=Framing,
+        description="Audit framing from bundle.yaml and the management responses file: document control, roles, "
+        "scope exclusions, management assertions, extraction notes per source, management responses.",
+    )
 
 
 class ToolInfo(StrictModel):
@@ -168,14 +206,31 @@ class Headline(StrictModel):
     unverified: Measure = Field(description="E4: successes with no verification in the window.")
     sla_met: Measure = Field(description="T1: instances due in the period remediated by the deadline.")
     exposure_days: float = Field(description="E7: days open within the period, summed.")
-    open_critical_high: int
+    open_critical_high: int = Field(
+        description="Finding-instances in an open ledger state, critical or high, on assets active at as_of."
+    )
     open_internet_facing: int = Field(description="R2: open KEV/critical on internet-facing assets.")
-    patched_but_exposed: Measure = Field(description="N8.")
-    expired_exceptions: int
-    leaked_secrets_valid: int
+    patched_but_exposed: Measure = Field(
+        description="NHI-14: patched assets using a non-human identity that are exposed through it (N8 has the "
+        "same numerator over every patched asset)."
+    )
+    expired_exceptions: int = Field(
+        description="EXC-02: exceptions expired before as_of that still match an open finding-instance (not every "
+        "expired exception)."
+    )
+    leaked_secrets_valid: int = Field(
+        description="Secret exposures detected before as_of, neither revoked nor verified invalid by then."
+    )
     matrix: list[dict[str, Any]] = Field(
         default_factory=list,
         description="SP 800-40r4 §3.6: per vulnerability importance × asset importance.",
+    )
+    reconciliation: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What the headline figures are built from (docs/report.md, Reconciliation): "
+        "'by_state' (finding-instances per ledger state in each instance figure), 'population' (assets: "
+        "inventory → active → scan scope → scanned; discovery keys → resolved) and 'secrets' (detected → "
+        "still valid, closed late).",
     )
 
 
@@ -203,6 +258,93 @@ class ExceptionEntry(StrictModel):
     record: int | None = None
 
 
+class ComparedPeriod(StrictModel):
+    """A baseline the comparison uses: which assessment it was."""
+
+    organisation: str
+    period_start: date
+    period_end: date
+    report_id: str
+    digest: str = Field(description="Bundle digest of the baseline.")
+    tool_version: str
+
+
+class MeasureChange(StrictModel):
+    """One measure in the baseline and now, and the change with its unit (docs/report.md, Trends)."""
+
+    id: str = Field(description="Metric id (E2), headline field, or normalised measure id.")
+    label: str
+    unit: str = Field(description="Unit of before/after: 'percent', 'ratio' (a plain quotient), or what is counted.")
+    change_unit: str = Field(description="Unit of the change: 'pp' (percentage points) for percentages, else `unit`.")
+    before: float | None = Field(description="In `unit` (percentages as 0-100); null when not measurable.")
+    after: float | None
+    change: float | None = Field(description="after - before in `change_unit`; null when not comparable.")
+    before_display: str
+    after_display: str
+    change_display: str = Field(description="The change as printed, always with its unit: '+3.3 pp', '-2 exceptions'.")
+    direction: Literal["better", "worse", "same", "report only", "n/a"] = Field(
+        description="'report only' for measures with no better direction; 'n/a' when not comparable."
+    )
+
+
+class TrendPoint(StrictModel):
+    """A measure's value in one period."""
+
+    period_end: date
+    value: float | None
+    display: str
+
+
+class TrendSeries(StrictModel):
+    """A headline or normalised measure over every period given, oldest first, this period last."""
+
+    id: str
+    label: str
+    unit: str
+    points: list[TrendPoint]
+
+
+class ControlChange(StrictModel):
+    """A control's status and gaps in the baseline and now. `new + repeat = gaps_after` and
+    `closed + repeat = gaps_before` always; exact only when both gap lists are complete."""
+
+    control_id: str
+    title: str
+    status_before: str = Field(description="'absent' when the baseline has no such control.")
+    status_after: str = Field(description="'absent' when this assessment has no such control.")
+    gaps_before: int
+    gaps_after: int
+    new: int = Field(description="Gaps now whose gap key the baseline does not have (an upper bound unless exact).")
+    closed: int = Field(description="Baseline gaps whose key is gone now (an upper bound unless exact).")
+    repeat: int = Field(description="Gap keys in both (a lower bound unless exact).")
+    exact: bool = Field(description="Both results list every gap of the control (gaps length = gap_total).")
+    regression: bool = Field(description="Passed in the baseline, now fails or cannot be shown to pass.")
+
+
+COMPARISON_FORMAT_VERSION = 1
+GAP_KEY = (
+    "control_id with asset_id and vuln_id for a gap about a finding-instance; else control_id with identity_id for "
+    "a gap about an identity; else control_id, kind and record_id"
+)
+
+
+class Comparison(StrictModel):
+    """`comparison`: this assessment against earlier ones given as baselines (absent without one).
+    Deltas and control changes are against the latest baseline; the trend spans them all."""
+
+    format_version: Literal[1] = 1
+    against: ComparedPeriod = Field(description="The latest baseline by period: every delta is against it.")
+    baselines: list[ComparedPeriod] = Field(description="Every baseline given, oldest period first.")
+    notes: list[str] = Field(default_factory=list, description="Why a comparison may mislead (other organisation...).")
+    gap_key: str = Field(default=GAP_KEY, description="What identifies a gap across periods (new/closed/repeat).")
+    headline: list[MeasureChange]
+    normalised: list[MeasureChange] = Field(description="Exposure-days per day, per inventory asset, per instance.")
+    metrics: list[MeasureChange]
+    controls: list[ControlChange] = Field(description="Every control of either assessment, by id.")
+    trend: list[TrendSeries]
+    regressions: list[str] = Field(description="What --fail-on-regression fails on (empty: no regression).")
+
+
 class Assessment(StrictModel):
     """`results.json`."""
 
@@ -219,3 +361,8 @@ class Assessment(StrictModel):
     exceptions: list[ExceptionEntry] = Field(default_factory=list, description="The exceptions register, by id.")
     frameworks: FrameworkStatus
     limitations: list[str] = Field(default_factory=list)
+    comparison: Comparison | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="Change against earlier results.json given with --baseline; absent without one.",
+    )

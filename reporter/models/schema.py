@@ -7,7 +7,7 @@ from typing import Any
 from reporter import __version__
 from reporter.models.common import StrictModel
 from reporter.models.kinds import KINDS
-from reporter.models.manifest import Manifest
+from reporter.models.manifest import Manifest, ResponsesFile
 from reporter.models.policy import PolicyFile
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -17,7 +17,13 @@ def _documents() -> dict[str, type[StrictModel]]:
     from reporter.bundle.interface import ValidationReport  # noqa: PLC0415
     from reporter.models.results import Assessment  # noqa: PLC0415
 
-    return {"manifest": Manifest, "policy": PolicyFile, "results": Assessment, "validation": ValidationReport}
+    return {
+        "manifest": Manifest,
+        "policy": PolicyFile,
+        "responses": ResponsesFile,
+        "results": Assessment,
+        "validation": ValidationReport,
+    }
 
 
 def schema_names() -> list[str]:

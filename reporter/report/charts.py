@@ -27,6 +27,30 @@ TONES = {
     "light": "#D9D9D9",
 }
 TEXT = "#1A1A1A"
+WHITE = "#FFFFFF"
+# The smallest text a chart prints: 640 units span the PDF's 516 pt text width, so 10.6 units print at
+# 8.5 pt, the report's floor for any text (D53).
+SMALL = 10.6
+AA_CONTRAST = 4.5  # WCAG 2 AA for normal text
+
+
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of a #RRGGBB colour."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #RRGGBB colours (1..21)."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def ink(fill: str) -> str:
+    """Text colour for a label drawn on `fill`: white or near-black, whichever contrasts more (every fill
+    the charts use gives at least 4.5:1 with one of them; the chart tests check it)."""
+    return WHITE if contrast(WHITE, fill) >= contrast(TEXT, fill) else TEXT
 
 
 def _num(value: float) -> str:
@@ -83,12 +107,15 @@ class Chart:
     svg: Markup
 
 
-def _svg(chart_id: str, title: str, desc: str, height: float, body: Sequence[Markup]) -> Chart:
+def _svg(
+    chart_id: str, title: str, desc: str, height: float, body: Sequence[Markup], *, width: int = WIDTH, kind: str = ""
+) -> Chart:
     head = _el("title", {"id": f"{chart_id}-title"}, title) + _el("desc", {"id": f"{chart_id}-desc"}, desc)
+    css_class = f"chart {kind}" if kind else "chart"
     attrs = (
-        f'xmlns="http://www.w3.org/2000/svg" class="chart" role="img" id="{escape(chart_id)}" '
+        f'xmlns="http://www.w3.org/2000/svg" class="{css_class}" role="img" id="{escape(chart_id)}" '
         f'aria-label="{escape(title)}" aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc" '
-        f'viewBox="0 0 {WIDTH} {_num(height)}" width="{WIDTH}" height="{_num(height)}"'
+        f'viewBox="0 0 {width} {_num(height)}" width="{width}" height="{_num(height)}"'
     )
     opening = Markup(f"<svg {attrs}>")  # noqa: S704 - attrs built from escaped values
     svg = opening + head + Markup("").join(body) + Markup("</svg>")
@@ -130,30 +157,29 @@ class Stage:
     tone: str
 
 
+FUNNEL_WIDTH = 380  # narrow enough to be read, not scrolled, on a 390 px phone screen (D54)
+
+
 def funnel(chart_id: str, title: str, desc: str, stages: Sequence[Stage]) -> Chart:
-    """Centred bars narrowing from activity to verified outcome; the unit is printed on each row."""
-    row, top, label_width = 40, 6, 190
-    area = WIDTH - label_width - 10
-    centre = label_width + area / 2
+    """Centred bars narrowing from activity to verified outcome: each stage's label and unit on a line
+    above its bar, the count inside the bar (or beside it when the bar is too narrow for it)."""
+    row, top, bar = 50, 4, 24
+    area = FUNNEL_WIDTH - 4
+    centre = FUNNEL_WIDTH / 2
     body: list[Markup] = []
     for i, stage in enumerate(stages):
         y = top + i * row
         width = area * min(max(stage.fraction, 0.0), 1.0)
-        body.append(_text(label_width - 8, y + 15, stage.label, anchor="end", weight="bold"))
-        body.append(_text(label_width - 8, y + 29, stage.unit, anchor="end", size=9.5, fill="#555555"))
-        body.append(_rect(centre - width / 2, y + 2, width, 30, TONES[stage.tone]))
-        body.append(
-            _text(
-                centre,
-                y + 22,
-                stage.display,
-                anchor="middle",
-                size=11.5,
-                weight="bold",
-                fill="#FFFFFF" if stage.fraction >= 0.45 else TEXT,
-            )
-        )
-    return _svg(chart_id, title, desc, top * 2 + row * max(len(stages), 1), body)
+        tone = TONES[stage.tone]
+        body.append(_text(2, y + 12, stage.label, weight="bold"))
+        body.append(_text(FUNNEL_WIDTH - 2, y + 12, stage.unit, anchor="end", size=SMALL, fill="#555555"))
+        body.append(_rect(centre - width / 2, y + 17, width, bar, tone))
+        if width >= 8.0 * len(stage.display) + 12:
+            body.append(_text(centre, y + 34, stage.display, anchor="middle", size=11.5, weight="bold", fill=ink(tone)))
+        else:
+            body.append(_text(centre + width / 2 + 6, y + 34, stage.display, size=11.5, weight="bold"))
+    height = top * 2 + row * max(len(stages), 1)
+    return _svg(chart_id, title, desc, height, body, width=FUNNEL_WIDTH, kind="funnel")
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +205,8 @@ def heatmap(
     left, top, height = 120, 40, 38
     width = (WIDTH - left - 4) / max(len(cols), 1)
     body: list[Markup] = [
-        _text(left + (WIDTH - left) / 2, 12, axis[1], anchor="middle", size=10, fill="#555555"),
-        _text(4, 12, axis[0], size=10, fill="#555555"),
+        _text(left + (WIDTH - left) / 2, 12, axis[1], anchor="middle", size=SMALL, fill="#555555"),
+        _text(4, 12, axis[0], size=SMALL, fill="#555555"),
     ]
     for j, col in enumerate(cols):
         body.append(_text(left + width * (j + 0.5), 32, col, anchor="middle", weight="bold"))
@@ -194,15 +220,20 @@ def heatmap(
 
 def _heat_cell(x: float, y: float, w: float, h: float, cell: Cell) -> list[Markup]:
     shade = _shade(cell.intensity)
-    ink = "#FFFFFF" if cell.intensity >= 0.55 else TEXT
+    text_ink = ink(shade)
     out = [
         _rect(x + 1, y + 1, w - 2, h - 2, shade, stroke="#BBBBBB"),
         _text(
-            x + w / 2, y + (h / 2 if cell.note else h / 2 + 4), cell.display, anchor="middle", weight="bold", fill=ink
+            x + w / 2,
+            y + (h / 2 if cell.note else h / 2 + 4),
+            cell.display,
+            anchor="middle",
+            weight="bold",
+            fill=text_ink,
         ),
     ]
     if cell.note:
-        out.append(_text(x + w / 2, y + h / 2 + 13, cell.note, anchor="middle", size=9, fill=ink))
+        out.append(_text(x + w / 2, y + h / 2 + 13, cell.note, anchor="middle", size=SMALL, fill=text_ink))
     return out
 
 
@@ -257,8 +288,8 @@ def _legend(y: float, legend: Sequence[tuple[str, str]]) -> list[Markup]:
     x = 10.0
     for tone, label in legend:
         out.append(_rect(x, y, 12, 12, TONES[tone]))
-        out.append(_text(x + 17, y + 10, label, size=10))
-        x += 30 + 6.2 * len(label)
+        out.append(_text(x + 17, y + 10, label, size=SMALL))
+        x += 30 + 6.6 * len(label)
     return out
 
 
@@ -288,7 +319,7 @@ def paired_bars(
         ):
             by = y + 3 + k * 16
             body.append(_rect(label_width, by, area * min(max(fraction, 0.0), 1.0), 13, TONES[tone]))
-            body.append(_text(label_width + area + 8, by + 11, display, size=10))
+            body.append(_text(label_width + area + 8, by + 11, display, size=SMALL))
     body.extend(_legend(top + row * len(pairs) + 6, (("grey", legend[0]), ("blue", legend[1]))))
     return _svg(chart_id, title, desc, top + row * len(pairs) + 28, body)
 

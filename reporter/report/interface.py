@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from reporter.catalog.library import Library
 from reporter.models.results import Assessment
@@ -17,6 +18,15 @@ SECTION_GAP_ROWS = 10  # gap lists of other controls inside the topical sections
 GAPS_PER_CONTROL = 2  # gaps shown under each control in "Findings and remediation actions"
 
 
+class DateBasis(StrEnum):
+    """Where the document date comes from. Never the clock: the same evidence and options give the
+    same bytes; the wall-clock time of a run appears only in its signed attestation."""
+
+    AS_OF = "as-of"  # the default: the assessment instant, from the evidence
+    GIVEN = "--generated-at"
+    EPOCH = "SOURCE_DATE_EPOCH"
+
+
 @dataclass(frozen=True)
 class ReportOptions:
     """Presentation options from the command line."""
@@ -24,13 +34,15 @@ class ReportOptions:
     title: str | None = None
     classification: str | None = None
     logo_png: bytes | None = None  # already checked: a PNG of at most 512 KB
+    seal_keys: frozenset[str] = frozenset()  # key ids given with --seal-key (the seal was checked against them)
 
 
 @dataclass(frozen=True)
 class RenderLimits:
     """Bounds on the PDF renderer subprocess."""
 
-    timeout_s: float = 240.0
+    timeout_s: float = 240.0  # CPU seconds of the renderer (RLIMIT_CPU): the guard against a runaway document
+    wall_s: float = 900.0  # wall clock: generous, so that a busy machine (a shared CI runner) still finishes
     memory_mib: int = 2048  # address space (RLIMIT_AS), not resident memory; the sample peaks near 450 MiB
     detail_rows: int = DETAIL_ROWS
     section_gap_rows: int = SECTION_GAP_ROWS
@@ -40,7 +52,8 @@ class RenderLimits:
 @dataclass(frozen=True)
 class ReportInputs:
     """One report's data: the assessment, its CSV exports, the library it was assessed with, the
-    generation time (SOURCE_DATE_EPOCH or the clock, chosen by the caller) and an optional baseline."""
+    document date (the as-of instant, --generated-at or SOURCE_DATE_EPOCH, chosen by the caller; see
+    DateBasis) and an optional baseline."""
 
     assessment: Assessment
     exports: Mapping[str, bytes]
@@ -49,6 +62,7 @@ class ReportInputs:
     options: ReportOptions = field(default_factory=ReportOptions)
     baseline: Assessment | None = None
     limits: RenderLimits = field(default_factory=RenderLimits)
+    date_basis: DateBasis = DateBasis.GIVEN
 
 
 @dataclass(frozen=True)

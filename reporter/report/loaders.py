@@ -1,4 +1,4 @@
-"""The report's own inputs from outside: a baseline results.json, a logo, and the generation time.
+"""The report's own inputs from outside: a baseline results.json, a logo, and the document date.
 
 Each is read once and checked here; a problem is a UsageError (exit 2) with one clear message.
 """
@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from reporter.bundle.safetext import too_deep
-from reporter.errors import UsageError
+from reporter.errors import UsageError, printable
+from reporter.models.plausible import implausible
 from reporter.models.results import RESULTS_FORMAT_VERSION, Assessment
+from reporter.report.interface import DateBasis
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_LOGO_BYTES = 512 * 1024
@@ -86,13 +88,35 @@ def check_png(data: bytes, name: str) -> None:
         raise UsageError(f"--logo {name}: {width}×{height} pixels; at most {MAX_LOGO_PIXELS} a side")
 
 
-def generation_time(environ: Mapping[str, str], now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> datetime:
-    """SOURCE_DATE_EPOCH (reproducible builds convention) when set, else the clock; whole seconds, UTC."""
+def document_date(option: str | None, environ: Mapping[str, str]) -> tuple[datetime, DateBasis] | None:
+    """The document date when the user chose one: --generated-at (a date, meaning its start, or an ISO
+    timestamp with zone), else SOURCE_DATE_EPOCH (the reproducible-builds convention). None: the
+    caller uses the assessment instant. Never the clock."""
+    if option is not None:
+        return _given_date(option), DateBasis.GIVEN
     raw = environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not raw:
-        return now().astimezone(UTC).replace(microsecond=0)
+        return None
     try:
-        epoch = int(raw)
-        return datetime.fromtimestamp(epoch, UTC)
+        moment = datetime.fromtimestamp(int(raw), UTC)
     except (ValueError, OverflowError, OSError):
         raise UsageError(f"SOURCE_DATE_EPOCH={raw[:40]!r} is not a number of seconds since 1970") from None
+    return moment, DateBasis.EPOCH
+
+
+def _given_date(text: str) -> datetime:
+    shown = repr(printable(text[:40]))
+    try:
+        moment = (
+            datetime.combine(date.fromisoformat(text), time.min, tzinfo=UTC)
+            if len(text) == 10
+            else datetime.fromisoformat(text)
+        )
+    except (ValueError, OverflowError):
+        raise UsageError(f"--generated-at {shown} is not a date (YYYY-MM-DD) or ISO timestamp") from None
+    if moment.tzinfo is None:
+        raise UsageError(f"--generated-at {shown} has no time zone; add Z or an offset")
+    problem = implausible(moment)
+    if problem:
+        raise UsageError(f"--generated-at {shown}: {problem}")
+    return moment.astimezone(UTC).replace(microsecond=0)

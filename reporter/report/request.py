@@ -1,5 +1,5 @@
 """A report request from the command line, checked before any evidence is read: formats, baseline,
-logo, title, classification and the generation time. Anything wrong is a UsageError (exit 2)."""
+logo, title, classification and the document date. Anything wrong is a UsageError (exit 2)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from reporter.catalog.library import Library
 from reporter.errors import UsageError
 from reporter.models.results import Assessment
 from reporter.report.formats import ReportFormat, parse_formats
-from reporter.report.interface import ReportInputs, ReportOptions
-from reporter.report.loaders import generation_time, read_baseline, read_logo
+from reporter.report.interface import DateBasis, ReportInputs, ReportOptions
+from reporter.report.loaders import document_date, read_baseline, read_logo
 
 MAX_TEXT = 200
 
@@ -25,11 +25,12 @@ class ReportRequest:
     formats: tuple[ReportFormat, ...]
     options: ReportOptions
     baseline: Assessment | None
-    generated_at: datetime
+    document_date: tuple[datetime, DateBasis] | None  # None: the assessment instant
 
     def inputs(self, assessment: Assessment, exports: Mapping[str, bytes], library: Library) -> ReportInputs:
         """The renderer inputs for an assessment made for this request."""
-        return ReportInputs(assessment, exports, library, self.generated_at, self.options, self.baseline)
+        moment, basis = self.document_date or (assessment.as_of, DateBasis.AS_OF)
+        return ReportInputs(assessment, exports, library, moment, self.options, self.baseline, date_basis=basis)
 
 
 def _text(name: str, value: str | None) -> str | None:
@@ -49,16 +50,19 @@ def prepare(
     title: str | None,
     classification: str | None,
     environ: Mapping[str, str],
+    generated_at: str | None = None,
+    seal_keys: frozenset[str] = frozenset(),
 ) -> ReportRequest:
     """Parse and read every report option (files are read once, here)."""
     options = ReportOptions(
         title=_text("--title", title),
         classification=_text("--classification", classification),
         logo_png=read_logo(logo) if logo else None,
+        seal_keys=seal_keys,
     )
     return ReportRequest(
         formats=parse_formats(formats),
         options=options,
         baseline=read_baseline(baseline) if baseline else None,
-        generated_at=generation_time(environ),
+        document_date=document_date(generated_at, environ),
     )

@@ -35,8 +35,9 @@ class PdfJob:
 
     html: str
     attachments: tuple[PdfAttachment, ...]
-    created: datetime  # PDF and attachment dates: the generation time, never the render time
+    created: datetime  # PDF and attachment dates: the document date, never the render time
     logo_png: bytes | None = None
+    figure_alts: tuple[tuple[str, str], ...] = ()  # (chart title, full text alternative), in document order
 
 
 def encode(job: PdfJob) -> bytes:
@@ -48,6 +49,7 @@ def encode(job: PdfJob) -> bytes:
         "html": len(html),
         "attachments": [{"name": a.name, "description": a.description, "size": len(a.data)} for a in job.attachments],
         "logo": len(logo),
+        "figure_alts": [list(pair) for pair in job.figure_alts],
     }
     # One join: attachments can be hundreds of megabytes, so no intermediate copies.
     return b"".join([json.dumps(header).encode(), b"\n", html, *(a.data for a in job.attachments), logo])
@@ -71,7 +73,8 @@ def decode(payload: bytes) -> PdfJob:
     logo = bytes(body[offset : offset + int(header["logo"])]) or None
     if offset + int(header["logo"]) != len(body):
         raise ValueError("payload length does not match its header")
-    return PdfJob(html, tuple(attachments), datetime.fromisoformat(header["created"]), logo)
+    alts = tuple((str(title), str(alt)) for title, alt in header.get("figure_alts", []))
+    return PdfJob(html, tuple(attachments), datetime.fromisoformat(header["created"]), logo, alts)
 
 
 def render_pdf(job: PdfJob, limits: RenderLimits) -> bytes:
@@ -95,10 +98,13 @@ def render_pdf(job: PdfJob, limits: RenderLimits) -> bytes:
         env["TMPDIR"] = scratch
         try:
             done = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
-                command, input=encode(job), capture_output=True, timeout=limits.timeout_s, env=env, check=False
+                command, input=encode(job), capture_output=True, timeout=limits.wall_s, env=env, check=False
             )
         except subprocess.TimeoutExpired:
-            raise RenderError(f"PDF rendering did not finish within {limits.timeout_s:g} s and was stopped") from None
+            raise RenderError(
+                f"PDF rendering did not finish within {limits.wall_s:g} s of wall-clock time and was stopped "
+                "(the machine may be overloaded)"
+            ) from None
     if done.returncode == 0 and done.stdout.startswith(b"%PDF-"):
         return done.stdout
     raise RenderError(_failure(done.returncode, done.stderr, limits))

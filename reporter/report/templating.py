@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from reporter.report.view.model import Figure, ReportView, Table
 from reporter.resources import templates_dir
@@ -35,11 +35,62 @@ def visible(value: object) -> object:
     return value
 
 
+# Safe line-break points (D53): after the separators of ids, paths, e-mail addresses and key=value
+# filters, and every 8 characters of a long hex digest; words never break inside.
+_LONG_TOKEN = re.compile(r"\S{12,}")
+_SEPARATORS = re.compile(r"([-_./:@=\\]+)(?=[^\s\-_./:@=\\])")
+_HEX_RUN = re.compile(r"[0-9a-fA-F]{16,}")
+
+
+_WBR = Markup("<wbr>")
+
+
+def _break_token(token: str) -> Markup:
+    out: list[Markup] = []
+    for n, part in enumerate(_SEPARATORS.split(token)):
+        if n % 2:  # a run of separators: a break opportunity after it
+            out += [escape(part), _WBR]
+        else:
+            out.append(_WBR.join(escape(piece) for piece in _hex_groups(part)))
+    return Markup("").join(out)
+
+
+def _hex_groups(part: str) -> list[str]:
+    """The part cut after every 8 characters of its long hex runs (a digest reads in groups)."""
+    pieces: list[str] = []
+    last = 0
+    for m in _HEX_RUN.finditer(part):
+        groups = [m[0][i : i + 8] for i in range(0, len(m[0]), 8)]
+        groups[0] = part[last : m.start()] + groups[0]
+        if pieces:
+            pieces[-1] += groups.pop(0)
+        pieces += groups
+        last = m.end()
+    if not pieces:
+        return [part]
+    pieces[-1] += part[last:]
+    return pieces
+
+
+def breakable(value: object) -> Markup:
+    """Text with <wbr> break opportunities at the safe points of its long tokens (ids, hashes,
+    paths, e-mail addresses), escaped; control and bidi characters shown as for every value."""
+    text = str(visible(str(value)))
+    pieces = []
+    last = 0
+    for m in _LONG_TOKEN.finditer(text):
+        pieces.append(escape(text[last : m.start()]))
+        pieces.append(_break_token(m[0]))
+        last = m.end()
+    pieces.append(escape(text[last:]))
+    return Markup("").join(pieces)
+
+
 @lru_cache(maxsize=2)
 def environment(root: Path | None = None) -> Environment:
     """The report environment: every template autoescaped, undefined names are errors, control and
-    bidi characters made visible."""
-    return Environment(
+    bidi characters made visible; the `breakable` filter marks safe line-break points."""
+    env = Environment(
         loader=FileSystemLoader(str(root or templates_dir())),
         autoescape=True,
         finalize=visible,
@@ -49,6 +100,8 @@ def environment(root: Path | None = None) -> Environment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
+    env.filters["breakable"] = breakable
+    return env
 
 
 @lru_cache(maxsize=4)

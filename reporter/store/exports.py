@@ -12,12 +12,14 @@ from pathlib import Path
 
 import duckdb
 
+from reporter.checks.base import GAP_ORDER
 from reporter.models.results import Assessment
 from reporter.store.sql import ident
 
 # CWE-1236 / OWASP "CSV injection": neutralise with a leading apostrophe (Symfony CVE-2021-41270).
 _NEUTRAL = "CASE WHEN regexp_matches({0}, '^[\\s]*[=+\\-@\\t\\r\\x00]') THEN '''' || {0} ELSE {0} END"
 _TS = "strftime({0}, '%Y-%m-%dT%H:%M:%SZ')"
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 def _text(expr: str) -> str:
@@ -37,6 +39,16 @@ FINDINGS = [
     ("control_id", "g.control_id", "text"),
     ("control_title", "c.title", "text"),
     ("severity", "g.severity", "text"),
+    # the gap's own risk and the facts it rests on (docs/report.md, "Gap risk")
+    ("risk", "g.risk", "text"),
+    ("risk_basis", "g.risk_basis", "text"),
+    ("vuln_severity", "g.vuln_severity", "text"),
+    ("kev", "g.kev", "raw"),
+    ("internet_facing", "g.internet_facing", "raw"),
+    ("asset_importance", "g.asset_importance", "text"),
+    ("identity_privileged", "g.identity_privileged", "raw"),
+    ("days_overdue", "g.days_overdue", "raw"),
+    ("open_at_as_of", "g.open_at_as_of", "raw"),
     (
         "status",
         "CASE WHEN g.excepted_by IS NOT NULL THEN 'excepted' WHEN g.certainty = 'unknown' THEN 'undecided' "
@@ -134,10 +146,12 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, object])
         # The target is our own temporary path (never evidence); values stay bound parameters.
         con.execute(
             f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"', ESCAPE '\"', "
-            "FORCE_QUOTE *, NULLSTR '')",
+            "FORCE_QUOTE *, NULLSTR '', NEW_LINE '\\r\\n')",
             params,
         )
-        return target.read_bytes()
+        # RFC 4180 (CRLF after every record) in UTF-8 with a byte order mark, so that spreadsheet programs
+        # that guess the encoding (Excel opened by double-click) read non-ASCII names right (docs/decisions.md).
+        return UTF8_BOM + target.read_bytes()
 
 
 def findings_csv(con: duckdb.DuckDBPyConnection, assessment: Assessment) -> bytes:
@@ -148,7 +162,7 @@ def findings_csv(con: duckdb.DuckDBPyConnection, assessment: Assessment) -> byte
     )
     query = (
         f"SELECT {_columns(FINDINGS)} FROM a_gaps g LEFT JOIN a_control_titles c USING (control_id) "
-        "ORDER BY g.control_id, g.excepted_by IS NOT NULL, g._source, g._rec, g.record_id, g.message"
+        f"ORDER BY g.control_id, {GAP_ORDER}"  # per control, in the order results.json lists them (riskiest first)
     )
     return _copy(con, query, {})
 

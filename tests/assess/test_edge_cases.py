@@ -411,3 +411,30 @@ def test_strictest_deadline_wins(tmp_path: Path) -> None:
     row = out.ledger["f-1"]
     assert (row["bod_outcome"], row["sla_rule"]) == ("14D", "BOD2604-14D")
     assert row["due_at"].isoformat() == "2026-05-15T00:00:00+00:00"
+
+
+def test_without_any_scan_a_deployed_instance_is_unverified_not_out_of_scope(tmp_path: Path) -> None:
+    # issue 10.12: no scan evidence either way is "deployed, unverified", never "not in scan scope"
+    out = run(tmp_path, findings=[finding("f-1")], deployments=[deployment("d-1")], verifications=UNRELATED)
+    assert out.ledger["f-1"]["state"] == "deployed_unverified"
+    messages = [g.message for g in out.control("PRI-04").gaps]
+    assert len(messages) == 1
+    assert messages[0].endswith("(deployed_unverified)")
+
+
+def test_a_scanned_asset_not_rescanned_after_the_deployment_is_out_of_scan_scope(tmp_path: Path) -> None:
+    earlier = {
+        "id": "s-1",
+        "asset_id": "a-1",
+        "tool": "nessus",
+        "authenticated": True,
+        "completed_at": "2026-07-02T00:00:00Z",
+    }
+    out = run(
+        tmp_path,
+        findings=[finding("f-1")],
+        deployments=[deployment("d-1")],
+        verifications=UNRELATED,
+        scans=[earlier],
+    )
+    assert out.ledger["f-1"]["state"] == "not_in_scan_scope"

@@ -1,4 +1,4 @@
-"""Baseline comparison and the report's own inputs (baseline file, logo, generation time)."""
+"""Baseline comparison and the report's own inputs (baseline file, logo, document date)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from reporter.errors import UsageError
 from reporter.models.results import Assessment
 from reporter.models.status import Status
 from reporter.report.baseline import compare, report_id
-from reporter.report.interface import ReportInputs
-from reporter.report.loaders import MAX_LOGO_BYTES, generation_time, read_baseline, read_logo
+from reporter.report.interface import DateBasis, ReportInputs
+from reporter.report.loaders import MAX_LOGO_BYTES, document_date, read_baseline, read_logo
 
 
 def png(width: int = 1, height: int = 1) -> bytes:
@@ -107,9 +107,26 @@ def test_logo_must_be_a_small_sane_png(tmp_path: Path) -> None:
             read_logo(path)
 
 
-def test_generation_time_prefers_source_date_epoch() -> None:
-    fixed = datetime(2030, 1, 1, 12, 0, 0, 999, tzinfo=UTC)
-    assert generation_time({"SOURCE_DATE_EPOCH": "0"}, lambda: fixed) == datetime(1970, 1, 1, tzinfo=UTC)
-    assert generation_time({}, lambda: fixed) == fixed.replace(microsecond=0)
-    with pytest.raises(UsageError, match="SOURCE_DATE_EPOCH"):
-        generation_time({"SOURCE_DATE_EPOCH": "yesterday"})
+def test_document_date_is_never_the_clock() -> None:
+    assert document_date(None, {}) is None  # the caller uses the assessment instant
+    assert document_date(None, {"SOURCE_DATE_EPOCH": "0"}) == (datetime(1970, 1, 1, tzinfo=UTC), DateBasis.EPOCH)
+    given = document_date("2026-10-05", {"SOURCE_DATE_EPOCH": "0"})  # the option wins over the variable
+    assert given == (datetime(2026, 10, 5, tzinfo=UTC), DateBasis.GIVEN)
+    assert document_date("2026-10-05T12:30:00.5+02:00", {}) == (
+        datetime(2026, 10, 5, 10, 30, tzinfo=UTC),
+        DateBasis.GIVEN,
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "environ", "message"),
+    [
+        (None, {"SOURCE_DATE_EPOCH": "yesterday"}, "SOURCE_DATE_EPOCH"),
+        ("soon", {}, "--generated-at 'soon' is not a date"),
+        ("2026-10-05T12:00:00", {}, "has no time zone"),
+        ("9999-12-31", {}, "--generated-at"),
+    ],
+)
+def test_bad_document_dates_are_usage_errors(option: str | None, environ: dict[str, str], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        document_date(option, environ)

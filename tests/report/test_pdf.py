@@ -1,15 +1,21 @@
 """The sample quarter's PDF, read back with pypdf: PDF/A-3, attachments byte-equal to the files written
-next to it, bookmarks, page numbers, every section's text; and byte-identical output on a second run."""
+next to it, bookmarks, page numbers, every section's text, the tagged structure (language, headings,
+table header cells with their scope, every chart's full text alternative); and byte-identical output on
+a second run."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 from report_helpers import SampleReport, render_sample
 
 from reporter.report.view.build import build_view  # noqa: F401  (imported to fail fast if the view breaks)
@@ -19,6 +25,7 @@ pytestmark = pytest.mark.slow
 SECTIONS = [
     "Executive summary",
     "Scope and evidence index",
+    "Reconciliation of the figures",
     "Methodology",
     "Coverage",
     "Patching activity",
@@ -71,6 +78,16 @@ def test_attachments_are_the_files_written_next_to_it(reader: PdfReader, sample_
     assert attachments["findings.csv"] == [(sample_report.directory / "findings.csv").read_bytes()]
 
 
+def test_associated_files_list_each_attachment_once(reader: PdfReader) -> None:
+    """PDF/A-3 /AF: one entry per embedded file, each its file specification with relationship Data."""
+    catalog = reader.trailer["/Root"]
+    entries = list(catalog["/AF"])
+    assert len({entry.idnum for entry in entries}) == len(entries)
+    specs = [entry.get_object() for entry in entries]
+    assert sorted(str(spec["/F"]) for spec in specs) == ["findings.csv", "results.json"]
+    assert {spec["/AFRelationship"] for spec in specs} == {"/Data"}
+
+
 def test_bookmarks_are_the_section_headings(reader: PdfReader) -> None:
     titles = [str(item.title) for item in reader.outline if not isinstance(item, list)]
     numbered = [re.sub(r"^\d+ ", "", t) for t in titles if re.match(r"^\d+ ", t)]
@@ -90,7 +107,7 @@ def test_every_page_says_page_x_of_y_and_carries_the_running_header(reader: PdfR
 
 
 def test_long_tables_repeat_their_header_on_every_page(reader: PdfReader) -> None:
-    header = "Record Finding Severity State Evidence"
+    header = "Record Finding Risk State Evidence"
     pages = [n for n, page in enumerate(reader.pages) if header in " ".join(page.extract_text().split())]
     runs = [n for n in pages if n - 1 in pages and n - 2 in pages]
     assert runs, "a gap table that spans three pages carries its column names on each"
@@ -117,6 +134,70 @@ def test_two_runs_are_byte_identical(tmp_path: Path, sample_report: SampleReport
     again = render_sample(tmp_path / "again", sample_report.baseline)
     first = sorted(p.name for p in sample_report.directory.iterdir())
     assert first == sorted(p.name for p in again.directory.iterdir())
-    assert first == ["exceptions.csv", "findings.csv", "ledger.csv", "report.html", "report.pdf", "results.json"]
+    assert first == [
+        "assessment-results.json",
+        "exceptions.csv",
+        "findings.csv",
+        "ledger.csv",
+        "plan-of-action-and-milestones.json",
+        "report.html",
+        "report.pdf",
+        "results.json",
+    ]
     for name in first:
         assert (sample_report.directory / name).read_bytes() == (again.directory / name).read_bytes(), name
+
+
+def structure(reader: PdfReader) -> Iterator[DictionaryObject]:
+    """Every structure element of the tagged PDF, depth first."""
+    root = reader.trailer["/Root"]["/StructTreeRoot"].get_object()
+    stack = [root["/K"]]
+    while stack:
+        node = stack.pop()
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, list):
+            stack.extend(reversed(node))
+        elif isinstance(node, DictionaryObject) and "/S" in node:
+            yield node
+            if "/K" in node:
+                stack.append(node["/K"])
+
+
+@pytest.fixture(scope="module")
+def elements(reader: PdfReader) -> list[DictionaryObject]:
+    return list(structure(reader))
+
+
+def test_the_pdf_is_tagged_with_its_language(reader: PdfReader, elements: list[DictionaryObject]) -> None:
+    catalog = reader.trailer["/Root"]
+    assert bool(catalog["/MarkInfo"]["/Marked"])
+    assert catalog["/Lang"] == "en"
+    assert bool(catalog["/ViewerPreferences"]["/DisplayDocTitle"])
+    counts = Counter(str(e["/S"]) for e in elements)
+    assert counts["/Document"] == 1
+    assert counts["/H1"] == 1  # the report title
+    assert counts["/H2"] >= len(SECTIONS) + 1  # every section and the contents
+    assert counts["/Table"] > 20
+    assert counts["/Caption"] > 20
+
+
+def test_table_header_cells_carry_their_scope(elements: list[DictionaryObject]) -> None:
+    headers = [e for e in elements if e["/S"] == "/TH"]
+    scopes = Counter(str(e["/A"]["/Scope"]) for e in headers)
+    assert set(scopes) == {"/Column", "/Row"}
+    assert sum(scopes.values()) == len(headers)
+    cells = [e for e in elements if e["/S"] == "/TD"]
+    with_headers = [c for c in cells if c["/A"].get("/Headers")]
+    assert len(with_headers) > 0.9 * len(cells)  # data cells point at their header cells
+
+
+def test_every_chart_has_its_full_text_alternative(
+    elements: list[DictionaryObject], sample_report: SampleReport
+) -> None:
+    page = (sample_report.directory / "report.html").read_text(encoding="utf-8")
+    titles = [html.unescape(t) for t in re.findall(r"<title id=\"[^\"]+\">([^<]*)</title>", page)]
+    descs = [html.unescape(d) for d in re.findall(r"<desc id=\"[^\"]+\">([^<]*)</desc>", page)]
+    figures = [e for e in elements if e["/S"] == "/Figure"]
+    assert len(figures) == len(titles) == len(descs) > 5
+    for figure, title, desc in zip(figures, titles, descs, strict=True):
+        assert str(figure["/Alt"]) == f"{title}. {desc}"

@@ -16,6 +16,7 @@ from reporter.report.view.model import Figure, ReportView, Table
 OUTLINE = [
     "Executive summary",
     "Scope and evidence index",
+    "Reconciliation of the figures",
     "Methodology",
     "Coverage",
     "Patching activity",

@@ -250,6 +250,7 @@ def load_bundle(root: Path) -> Loaded:
         loaded.policy, issues = _document(root, manifest.policy, PolicyFile, "policy.invalid")
         loaded.issues += issues
     listed = {s.path for s in manifest.sources} | {"bundle.yaml", manifest.policy or "policy.yaml"}
+    listed |= {manifest.management_responses} if manifest.management_responses else set()
     for extra in sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()):
         if extra not in listed:
             loaded.issues.append(Issue("source.unlisted", "warning", extra))

@@ -242,7 +242,7 @@ def test_report_writes_every_output_and_ledger_csv_cites_the_rescans(tmp_path: P
     for name in OUTPUTS:
         assert (tmp_path / name).stat().st_size > 0, name
     hashes = {s.path: s.sha256 for s in _manifest().sources if s.effective_format in SCANNERS}
-    with (tmp_path / "ledger.csv").open(encoding="utf-8", newline="") as handle:
+    with (tmp_path / "ledger.csv").open(encoding="utf-8-sig", newline="") as handle:  # the CSVs carry a BOM
         rows = {(r["asset_id"], r["vuln_id"]): r for r in csv.DictReader(handle)}
     fixed = [e for e in EXPECTED["ledger"] if e.get("fixed_rule")]
     assert fixed

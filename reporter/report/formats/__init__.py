@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from reporter.errors import UsageError
-from reporter.report.formats import csv, html, json, pdf
+from reporter.report.formats import csv, html, json, oscal, pdf, poam
 from reporter.report.interface import Renderer
 
 
@@ -18,6 +18,8 @@ class ReportFormat(StrEnum):
     PDF = "pdf"
     JSON = "json"
     CSV = "csv"
+    OSCAL = "oscal"
+    POAM = "poam"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,12 @@ REGISTRY: dict[ReportFormat, FormatSpec] = {
     ReportFormat.JSON: FormatSpec(ReportFormat.JSON, json.render, json.FILES, "results.json (format_version 1)"),
     ReportFormat.CSV: FormatSpec(
         ReportFormat.CSV, csv.render, csv.FILES, "findings.csv, ledger.csv and exceptions.csv from the evidence store"
+    ),
+    ReportFormat.OSCAL: FormatSpec(
+        ReportFormat.OSCAL, oscal.render, oscal.FILES, "OSCAL 1.2.1 assessment results (assessment-results.json)"
+    ),
+    ReportFormat.POAM: FormatSpec(
+        ReportFormat.POAM, poam.render, poam.FILES, "OSCAL 1.2.1 plan of action and milestones (the remediation plan)"
     ),
 }
 DEFAULT_FORMATS: tuple[ReportFormat, ...] = tuple(REGISTRY)

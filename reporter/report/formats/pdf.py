@@ -1,5 +1,6 @@
-"""PDF: the same template as the HTML (target "pdf"), rendered as PDF/A-3b in a limited subprocess,
-with results.json and findings.csv attached (relationship Data, dated at the generation time)."""
+"""PDF: the same template as the HTML (target "pdf"), rendered as a tagged PDF/A-3b in a limited
+subprocess, with results.json and findings.csv attached (relationship Data, dated at the document date)
+and every chart's text alternative for its structure element."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from reporter.report.formats.json import results_json
 from reporter.report.interface import RenderContext
 from reporter.report.sandbox import PdfAttachment, PdfJob, render_pdf
 from reporter.report.templating import render_document
+from reporter.report.view.model import Figure
 
 FILES = ("report.pdf",)
 
@@ -26,7 +28,19 @@ def job(ctx: RenderContext) -> PdfJob:
         ),
         PdfAttachment("findings.csv", "Every gap of every control with its evidence file, line and SHA-256", findings),
     )
-    return PdfJob(render_document(ctx.view, "pdf"), attachments, inputs.generated_at, inputs.options.logo_png)
+    return PdfJob(
+        render_document(ctx.view, "pdf"), attachments, inputs.generated_at, inputs.options.logo_png, figure_alts(ctx)
+    )
+
+
+def figure_alts(ctx: RenderContext) -> tuple[tuple[str, str], ...]:
+    """(title, title and description) of every chart, in document order."""
+    return tuple(
+        (block.chart.title, f"{block.chart.title}. {block.chart.desc}")
+        for section in ctx.view.sections
+        for block in section.blocks
+        if isinstance(block, Figure)
+    )
 
 
 def render(ctx: RenderContext) -> dict[str, bytes]:

@@ -10,7 +10,7 @@ from functools import partial
 
 from reporter.report.baseline import Comparison, compare, report_id
 from reporter.report.interface import ReportInputs
-from reporter.report.view import closing, frameworks, governance, operations, scope, summary
+from reporter.report.view import closing, frameworks, governance, operations, reconciliation, scope, summary
 from reporter.report.view.common import Ctx
 from reporter.report.view.model import Block, ReportView, Section
 
@@ -47,6 +47,7 @@ def build_view(inputs: ReportInputs) -> ReportView:
             "section_gap_rows": inputs.limits.section_gap_rows,
             "gaps_per_control": inputs.limits.gaps_per_control,
         },
+        ref_anchors=scope.index_anchors(ctx),
     )
 
 
@@ -55,6 +56,7 @@ def _plan(ctx: Ctx, comparison: Comparison | None) -> list[tuple[str, str, Build
     plan: list[tuple[str, str, Builder]] = [
         ("summary", "Executive summary", lambda: ("", ())),
         ("scope", "Scope and evidence index", lambda: scope.scope_section(ctx)),
+        ("reconciliation", "Reconciliation of the figures", lambda: reconciliation.reconciliation_section(ctx)),
         ("methodology", "Methodology", lambda: scope.methodology_section(ctx)),
         ("coverage", "Coverage", lambda: operations.coverage_section(ctx)),
         ("activity", "Patching activity", lambda: operations.activity_section(ctx)),

@@ -171,8 +171,33 @@ def gap_location(ctx: Ctx, gap: Gap) -> tuple[tuple[str, ...], str]:
     return (ref,), where
 
 
+RISK_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
+
+
+def gap_risk(gap: Gap) -> str:
+    """A gap's risk level (docs/report.md, "Gap risk"); the control's severity for results without one."""
+    return gap.risk.level if gap.risk else gap.severity
+
+
+def risk_facts(gap: Gap) -> str:
+    """What a gap's risk rests on, in a few words: 'critical vulnerability, KEV, internet-facing, high
+    importance asset, 587 days overdue'; 'control severity high, admin identity'."""
+    r = gap.risk
+    if r is None:
+        return "control severity"
+    base = f"{r.vuln_severity} vulnerability" if r.basis == "finding" else f"control severity {gap.severity}"
+    facts = [base]
+    facts += ["KEV" if r.kev else "", "internet-facing" if r.internet_facing else ""]
+    if r.asset_importance:
+        facts.append(f"{r.asset_importance} importance asset")
+    facts.append("admin identity" if r.identity_privileged else "")
+    facts.append(f"{fmt.plural(r.days_overdue, 'day')} overdue" if r.days_overdue else "")
+    facts.append("closed at as-of" if r.open_at_as_of is False else "")
+    return ", ".join(f for f in facts if f)
+
+
 def gap_rows(ctx: Ctx, gaps: Sequence[Gap]) -> tuple[tuple[Cell, ...], ...]:
-    """One row per gap: record, what is wrong, severity, state and the evidence citation."""
+    """One row per gap: record, what is wrong, its risk and what that rests on, state and the evidence."""
     rows = []
     for gap in gaps:
         refs, where = gap_location(ctx, gap)
@@ -184,7 +209,7 @@ def gap_rows(ctx: Ctx, gaps: Sequence[Gap]) -> tuple[tuple[Cell, ...], ...]:
                     gap.message,
                     note=f"asset {gap.asset_id}" if gap.asset_id and gap.asset_id not in gap.message else "",
                 ),
-                Cell(gap.severity),
+                Cell(gap_risk(gap), note=risk_facts(gap)),
                 Cell(state, note=f"by {gap.excepted_by}" if gap.excepted_by else ""),
                 Cell(kind="refs", refs=refs, note=where),
             )
@@ -192,7 +217,40 @@ def gap_rows(ctx: Ctx, gaps: Sequence[Gap]) -> tuple[tuple[Cell, ...], ...]:
     return tuple(rows)
 
 
-GAP_COLS = (Col("Record", 16), Col("Finding", 50), Col("Severity", 9), Col("State", 12), Col("Evidence", 13))
+GAP_COLS = (Col("Record", 15), Col("Finding", 44), Col("Risk", 16), Col("State", 12), Col("Evidence", 13))
+
+
+@dataclass(frozen=True)
+class ControlRisk:
+    """The risk of a control's unexcepted gaps, from the gaps results.json lists (unexcepted and
+    riskiest first, so `top` is exact even when the list is capped). `exact` is False when the list
+    is capped (--max-gaps): the counts are then lower bounds."""
+
+    top: str
+    counts: dict[str, int]
+    exact: bool
+
+    @property
+    def rank(self) -> int:
+        """The highest risk level as a number (critical 4 … info 0)."""
+        return RISK_RANK.get(self.top, 0)
+
+
+def control_risk(control: ControlResult) -> ControlRisk:
+    """Highest risk level and counts per level of a control's unexcepted gaps that are open at as-of
+    (a gap about a finding-instance closed at as-of is not counted; other gaps are current)."""
+    open_ = [g for g in control.gaps if g.excepted_by is None]
+    levels = [gap_risk(g) for g in open_ if g.risk is None or g.risk.open_at_as_of is not False]
+    counts = {level: levels.count(level) for level in RISK_RANK if level in levels}
+    top = max((gap_risk(g) for g in open_), key=lambda level: RISK_RANK.get(level, 0), default="info")
+    return ControlRisk(top, counts, exact=len(control.gaps) >= control.gap_total)
+
+
+def risk_counts_text(risk: ControlRisk, levels: Iterable[str] = ("critical", "high")) -> str:
+    """'2 critical, 14 high open at as-of' (with ≥ when the listed gaps are capped)."""
+    prefix = "" if risk.exact else "≥ "
+    parts = [f"{prefix}{fmt.count(risk.counts[level])} {level}" for level in levels if risk.counts.get(level)]
+    return f"{', '.join(parts)} open at as-of" if parts else ""
 
 
 def gap_table(ctx: Ctx, table_id: str, caption: str, control: ControlResult | None, limit: int) -> Table:

@@ -10,6 +10,7 @@ from reporter.models.results import ControlResult, ExceptionEntry
 from reporter.report import charts, fmt
 from reporter.report.view.common import Ctx, breakdown_tables, control_table, gap_table, metric_table
 from reporter.report.view.model import Block, Cell, Col, Figure, Para, Table
+from reporter.report.view.reconciliation import integrity_note, with_mark
 
 Section = tuple[str, tuple[Block, ...]]
 AGEING = (
@@ -111,8 +112,11 @@ def _register(ctx: Ctx, records: list[ExceptionEntry]) -> Table:
 
 
 def _register_row(ctx: Ctx, e: ExceptionEntry) -> tuple[Cell, ...]:
-    validity = "valid" if e.valid else "not valid"
     ref = ctx.by_path.get(e.source)
+    # validity rests on the register's own file and, with compensating controls, on their verification records
+    controls = ctx.refs_for_kinds(["compensating_controls"]) if e.compensating_controls else ()
+    relied = ((ref,) if ref else ()) + controls
+    validity = with_mark("valid" if e.valid else "not valid", integrity_note(ctx, relied))
     return (
         Cell(e.id, kind="mono", note=e.title or ""),
         Cell(fmt.words(e.risk_response) or fmt.DASH, note=fmt.words(e.deviation_type or "")),

@@ -16,13 +16,15 @@ from reporter.report.fmt import Badge
 
 @dataclass(frozen=True, slots=True)
 class Cell:
-    """A table cell. kind: text | num | mono | status | refs; `note` prints small under the text."""
+    """A table cell. kind: text | num | mono | hash | status | refs; `note` prints small under the text;
+    `anchor` is the cell's fragment id (an evidence index entry, the target of its citations)."""
 
     text: str = ""
     kind: str = "text"
     badge: Badge | None = None
     refs: tuple[str, ...] = ()
     note: str = ""
+    anchor: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +184,11 @@ class Cover:
     baseline: str
     logo_data_uri: str = ""
     has_logo: bool = False
+    date_note: str = ""  # where the document date comes from (never the clock)
+    seal: str = "Not sealed"  # the preparer's seal on bundle.yaml, as verified
+    approved_by: str = ""  # who approves the report for management, with role title
+    version: str = ""  # document version (bundle.yaml document.version)
+    conclusion: str = ""  # the overall conclusion (docs/report.md, "Overall conclusion")
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,3 +204,6 @@ class ReportView:
     cover: Cover
     sections: tuple[Section, ...]
     caps: dict[str, int] = field(default_factory=dict)
+    # citation label (E1...) -> fragment id of its evidence index entry; labels of files past the
+    # index's row cap are absent and link to the index as a whole
+    ref_anchors: dict[str, str] = field(default_factory=dict)

@@ -25,16 +25,32 @@ def coverage_section(ctx: Ctx) -> Section:
         "exposure, not zero exposure."
     )
     blocks: list[Block] = [
+        Para("Counted per asset (the population reconciliation walks inventory → scan scope → scanned):"),
+        Figures(
+            (
+                KeyFigure(
+                    "Inventory accuracy (V1)",
+                    ctx.metric_display("V1"),
+                    "of distinct asset keys observed by discovery, found in the inventory",
+                    _metric_refs(ctx, "V1"),
+                ),
+                KeyFigure(
+                    "Scan coverage (V5)",
+                    ctx.metric_display("V5"),
+                    "of active assets in scan scope, scanned within their cadence",
+                    _metric_refs(ctx, "V5"),
+                ),
+            )
+        ),
+        Para("Counted per finding-instance (asset × vulnerability):"),
         Figures(
             (
                 KeyFigure(
                     "Finding-instances not in scan scope",
                     fmt.count(ledger.get("not_in_scan_scope", 0)),
-                    "exposure unknown",
+                    "deployed, but no later scan covers them: exposure unknown",
                     ctx.refs_for_kinds(["scans", "assets"]),
                 ),
-                KeyFigure("Inventory accuracy (V1)", ctx.metric_display("V1"), "", _metric_refs(ctx, "V1")),
-                KeyFigure("Scan coverage (V5)", ctx.metric_display("V5"), "", _metric_refs(ctx, "V5")),
             )
         ),
         control_table(ctx, "tbl-inv", "Inventory and coverage controls (INV)", ctx.family("INV")),
@@ -156,13 +172,47 @@ def verification_section(ctx: Ctx) -> Section:
     ver02 = ctx.controls.get("VER-02")
     blocks: list[Block] = [
         _verification_basis(ctx),
+        Para("Counted per finding-instance (asset × vulnerability); each is a different population:"),
         Figures(
             (
-                KeyFigure("Verified removed (E2)", h.verified_removed.display, "", refs, "good"),
-                KeyFigure("Reported successful but still vulnerable (E3)", h.still_vulnerable.display, "", refs, "bad"),
-                KeyFigure("Never verified (E4)", h.unverified.display, "", refs, "warn"),
-                KeyFigure("Closures with verification evidence (E5)", ctx.metric_display("E5"), "", refs),
-                KeyFigure("Re-opened after verified fix (E6)", ctx.metric_display("E6"), "", refs),
+                KeyFigure(
+                    "Verified removed (E2)",
+                    h.verified_removed.display,
+                    "of finding-instances targeted by a successful deployment in the period",
+                    refs,
+                    "good",
+                ),
+                KeyFigure(
+                    "Closures with verification evidence (E5)",
+                    ctx.metric_display("E5"),
+                    "of finding-instances the source system closed (any date)",
+                    refs,
+                ),
+                KeyFigure(
+                    "Re-opened after verified fix (E6)",
+                    ctx.metric_display("E6"),
+                    "of closures with verification evidence",
+                    refs,
+                ),
+            )
+        ),
+        Para("Counted per deployment:"),
+        Figures(
+            (
+                KeyFigure(
+                    "Reported successful but still vulnerable (E3)",
+                    h.still_vulnerable.display,
+                    "of successful deployments with a later verification",
+                    refs,
+                    "bad",
+                ),
+                KeyFigure(
+                    "Never verified (E4)",
+                    h.unverified.display,
+                    "of successful deployments whose verification window ended by the as-of time",
+                    refs,
+                    "warn",
+                ),
             )
         ),
         control_table(ctx, "tbl-ver", "Verification controls (VER)", ctx.family("VER")),

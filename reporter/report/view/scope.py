@@ -12,8 +12,10 @@ from reporter.models.policy import (
     VerificationPolicy,
 )
 from reporter.report import fmt
+from reporter.report.view import framing
 from reporter.report.view.common import MANIFEST_REF, Ctx, control_table
 from reporter.report.view.model import Block, Cell, Col, Para, Table, Terms
+from reporter.report.view.reconciliation import MARK, NO_HASH, STALE, integrity_flags
 
 LEDGER_MEANING = {
     "verified_fixed": "a verification after the last deployment shows the vulnerability gone",
@@ -47,7 +49,7 @@ def scope_section(ctx: Ctx) -> tuple[str, tuple[Block, ...]]:
     b = a.bundle
     intro = (
         "What was assessed, from which files. Every number in this report cites the files it comes from as "
-        "E-references into the index below; each file's SHA-256 was verified when the bundle was opened."
+        "E-references into the index below. " + integrity_statement(ctx)
     )
     terms = Terms(
         (
@@ -55,8 +57,8 @@ def scope_section(ctx: Ctx) -> tuple[str, tuple[Block, ...]]:
             ("Scope", b.scope),
             ("Period", f"{b.period_start} – {b.period_end} (UTC, inclusive)"),
             ("Assessed as of", fmt.moment(a.as_of)),
-            ("Prepared by", b.prepared_by),
-            ("Reviewed by", b.reviewed_by or "not named in the bundle"),
+            ("Prepared by", framing.preparer(ctx)),
+            ("Reviewed by", framing.reviewer(ctx) or "not named in the bundle"),
             ("Policy in force", a.policy.name),
             ("Bundle digest (SHA-256)", b.digest),
             ("Manifest SHA-256", b.manifest_sha256),
@@ -65,6 +67,7 @@ def scope_section(ctx: Ctx) -> tuple[str, tuple[Block, ...]]:
     total = sum(a.ledger.values())
     blocks: list[Block] = [
         terms,
+        framing.exclusions_table(ctx),
         Para(
             f"The remediation ledger holds {fmt.count(total)} finding-instances (asset × vulnerability); it is the "
             "denominator of the remediation figures.",
@@ -72,6 +75,7 @@ def scope_section(ctx: Ctx) -> tuple[str, tuple[Block, ...]]:
         ),
         _ledger_table(ctx),
         evidence_index(ctx),
+        framing.extraction_table(ctx),
         control_table(ctx, "tbl-evd", "Evidence checks (EVD)", ctx.family("EVD")),
     ]
     return intro, tuple(blocks)
@@ -92,11 +96,42 @@ def _ledger_table(ctx: Ctx) -> Table:
     cols = (Col("Ledger state", 22), Col("Meaning", 46), Col("Instances", 12, "r"), Col("Share", 20, "r"))
     return Table(
         "tbl-ledger",
-        "Remediation ledger at the as-of time (ledger.csv has one row per instance)",
+        "Remediation ledger at the as-of time (ledger.csv has one row per instance; the reconciliation section "
+        "walks these states to every headline figure)",
         cols,
         rows,
         compact=True,
     )
+
+
+def integrity_statement(ctx: Ctx) -> str:
+    """What was verified when the bundle was opened: only files whose SHA-256 bundle.yaml declares."""
+    sources = ctx.assessment.bundle.sources
+    flags = integrity_flags(ctx)
+    unhashed = [ref for ref, issues in flags.items() if NO_HASH in issues]
+    stale = [ref for ref, issues in flags.items() if STALE in issues]
+    text = (
+        f"The SHA-256 of {fmt.count(len(sources) - len(unhashed))} of {fmt.plural(len(sources), 'file')} was "
+        "verified against bundle.yaml when the bundle was opened"
+    )
+    if unhashed:
+        text += f"; {', '.join(unhashed)} {'has' if len(unhashed) == 1 else 'have'} no declared hash (EVD-03)"
+    if stale:
+        text += f"; {', '.join(stale)} {'is' if len(stale) == 1 else 'are'} stale (EVD-02)"
+    if unhashed or stale:
+        text += f". Each is marked {MARK} wherever it is relied on; the reconciliation section lists what rests on it"
+    return text + "."
+
+
+def index_anchor(ref: str) -> str:
+    """The fragment id of an evidence index entry (E0 is the manifest)."""
+    return f"ev-{ref}"
+
+
+def index_anchors(ctx: Ctx) -> dict[str, str]:
+    """Citation label -> fragment id, for every entry the evidence index prints (the same row cap)."""
+    shown = (MANIFEST_REF, *(s.ref for s in ctx.assessment.bundle.sources[: ctx.rows]))
+    return {ref: index_anchor(ref) for ref in shown}
 
 
 def evidence_index(ctx: Ctx) -> Table:
@@ -104,8 +139,9 @@ def evidence_index(ctx: Ctx) -> Table:
     bundle = ctx.assessment.bundle
     sources = bundle.sources
     shown = sources[: ctx.rows]
+    flags = integrity_flags(ctx)
     manifest = (
-        Cell(MANIFEST_REF, kind="mono"),
+        Cell(MANIFEST_REF, kind="mono", anchor=index_anchor(MANIFEST_REF)),
         Cell("bundle.yaml", kind="mono", note="manifest: lists every file below with its SHA-256"),
         Cell("bundle author"),
         Cell(fmt.DASH),
@@ -117,7 +153,7 @@ def evidence_index(ctx: Ctx) -> Table:
         manifest,
         *(
             (
-                Cell(s.ref, kind="mono"),
+                Cell(s.ref, kind="mono", anchor=index_anchor(s.ref)),
                 Cell(s.path, kind="mono", note=f"{', '.join(s.kinds) or 'no records'} · {s.format}"),
                 Cell(s.tool or "not stated"),
                 Cell(fmt.moment(s.collected_at)),
@@ -127,8 +163,15 @@ def evidence_index(ctx: Ctx) -> Table:
                     badge=fmt.Badge(
                         "pass" if s.fresh else "fail", "✓" if s.fresh else "✗", "fresh" if s.fresh else "stale"
                     ),
+                    note=f"{MARK} relied on while stale (EVD-02)" if STALE in flags.get(s.ref, ()) else "",
                 ),
-                Cell(s.sha256, kind="hash"),
+                Cell(
+                    s.sha256,
+                    kind="hash",
+                    note=f"{MARK} computed on load: bundle.yaml declares no SHA-256, so it was not verified (EVD-03)"
+                    if NO_HASH in flags.get(s.ref, ())
+                    else "verified against bundle.yaml",
+                ),
             )
             for s in shown
         ),

@@ -4,12 +4,16 @@ importance matrix, top exposures and the change against a baseline."""
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from typing import Any
 
 from reporter.models.results import Gap
 from reporter.report import charts, fmt
 from reporter.report.baseline import Comparison, report_id
-from reporter.report.view.common import HEADLINE_KINDS, Ctx, gap_location
+from reporter.report.interface import DateBasis
+from reporter.report.view import framing, reconciliation
+from reporter.report.view.common import HEADLINE_KINDS, RISK_RANK, Ctx, gap_location, gap_risk, risk_facts
+from reporter.report.view.conclusion import EFFECTIVE, WITH_EXCEPTIONS, conclusion_of
 from reporter.report.view.model import (
     Block,
     Cell,
@@ -61,8 +65,12 @@ def cover(ctx: Ctx, comparison: Comparison | None) -> Cover:
         manifest_sha256=a.bundle.manifest_sha256,
         generated_at=fmt.moment_seconds(ctx.inputs.generated_at),
         classification=classification(ctx),
-        prepared_by=a.bundle.prepared_by,
-        reviewed_by=a.bundle.reviewed_by or "not named in the bundle",
+        prepared_by=framing.preparer(ctx),
+        reviewed_by=framing.reviewer(ctx) or "not named in the bundle",
+        approved_by=framing.approver(ctx),
+        version=framing.version_text(ctx),
+        conclusion=f"{conclusion_of(a).outcome.capitalize()} (by the rule in docs/report.md; the executive summary "
+        "gives the reasons)",
         tool=f"{a.tool.name} {a.tool.version}",
         catalogs=tuple(
             fmt.catalog_label(ctx.library.frameworks[f].meta.name if f in ctx.library.frameworks else f, v)
@@ -71,6 +79,31 @@ def cover(ctx: Ctx, comparison: Comparison | None) -> Cover:
         baseline=comparison.label if comparison else "none given",
         logo_data_uri=f"data:image/png;base64,{base64.b64encode(logo).decode()}" if logo else "",
         has_logo=logo is not None,
+        date_note=DATE_NOTES[ctx.inputs.date_basis],
+        seal=seal_text(ctx),
+    )
+
+
+DATE_NOTES = {
+    DateBasis.AS_OF: "the assessment instant; the same evidence gives the same document",
+    DateBasis.GIVEN: "set with --generated-at",
+    DateBasis.EPOCH: "from SOURCE_DATE_EPOCH",
+}
+
+
+def seal_text(ctx: Ctx) -> str:
+    """The preparer's seal as verified on load, and what it was checked against."""
+    seal = ctx.assessment.bundle.seal
+    if seal is None:
+        return "Not sealed: nothing but this report's digests ties bundle.yaml to its preparer"
+    against = (
+        "the trusted key given with --seal-key"
+        if seal.key_id in ctx.inputs.options.seal_keys
+        else "the key bundle.yaml declares (compare the key id with the preparer's published key)"
+    )
+    return (
+        f"Sealed by {seal.signer} on {fmt.moment(seal.sealed_at)} with Ed25519 key {seal.key_id}; "
+        f"signature verified against {against}"
     )
 
 
@@ -84,6 +117,7 @@ def executive_summary(ctx: Ctx, comparison: Comparison | None, trend_anchor: str
         "reduction. Neither number stands alone: the matrix below splits them by vulnerability and asset importance."
     )
     blocks: list[Block] = [
+        conclusion_notice(ctx),
         _compare(ctx),
         _remaining(ctx),
         _funnel(ctx),
@@ -95,144 +129,240 @@ def executive_summary(ctx: Ctx, comparison: Comparison | None, trend_anchor: str
     return intro, tuple(blocks)
 
 
+def conclusion_notice(ctx: Ctx) -> Notice:
+    """The overall conclusion with the conditions that decided it."""
+    found = conclusion_of(ctx.assessment)
+    tone = "info" if found.outcome in (EFFECTIVE, WITH_EXCEPTIONS) else "warn"
+    rule = (
+        " Derived from the results by a fixed rule (docs/report.md, Overall conclusion): control statuses, scan "
+        "coverage (V5) and verified risk reduction (E2). It is the tool's reading of the evidence, not an audit "
+        "opinion."
+    )
+    return Notice("Overall conclusion", found.text + rule, tone)
+
+
 def _compare(ctx: Ctx) -> Compare:
+    """Activity counted in deployments | verified reduction counted in finding-instances: one unit per side."""
     h = ctx.assessment.headline
     refs = ctx.refs_for_kinds(HEADLINE_KINDS)
+    dep_refs = ctx.refs_for_kinds(["deployments"])
+    ver_refs = ctx.refs_for_kinds(["deployments", "verifications"])
     e1 = ctx.metrics.get("E1")
     by_status = e1.breakdown.get("by_status", {}) if e1 else {}
     not_ok = ", ".join(f"{fmt.count(n)} {fmt.words(s)}" for s, n in sorted(by_status.items()) if s != "succeeded")
     left = (
-        KeyFigure(
-            "Deployments attempted",
-            fmt.count(h.deployments_attempted),
-            "in the period",
-            ctx.refs_for_kinds(["deployments"]),
-        ),
+        KeyFigure("Deployments attempted", fmt.count(h.deployments_attempted), "deployments in the period", dep_refs),
         KeyFigure(
             "Reported successful (E1)",
             h.activity.display,
-            not_ok or "no failed deployments",
-            ctx.refs_for_kinds(["deployments"]),
+            "of deployments attempted; " + (not_ok or "no failed deployments"),
+            dep_refs,
         ),
         KeyFigure(
-            "Finding-instances targeted",
-            fmt.count(h.targeted_instances),
-            "asset × vulnerability with a successful deployment",
-            refs,
-        ),
-    )
-    right = (
-        KeyFigure(
-            "Verified removed (E2)", h.verified_removed.display, "a later verification shows it gone", refs, "good"
+            "Never verified (E4)",
+            h.unverified.display,
+            "of successful deployments whose verification window ended by the as-of time",
+            ver_refs,
+            "warn",
         ),
         KeyFigure(
             "Reported successful, still vulnerable (E3)",
             h.still_vulnerable.display,
-            "successes contradicted by a later verification",
-            refs,
+            "of successful deployments with a later verification",
+            ver_refs,
             "bad",
         ),
+    )
+    right = (
         KeyFigure(
-            "Never verified (E4)", h.unverified.display, "successes with no verification in the window", refs, "warn"
+            "Finding-instances targeted",
+            fmt.count(h.targeted_instances),
+            "asset × vulnerability with a successful deployment in the period",
+            refs,
         ),
-        KeyFigure("Remediated by the deadline (T1)", h.sla_met.display, "instances due in the period", refs),
+        KeyFigure(
+            "Verified removed (E2)",
+            h.verified_removed.display,
+            "of targeted finding-instances: a later verification shows it gone",
+            refs,
+            "good",
+        ),
+        KeyFigure(
+            "Remediated by the deadline (T1)",
+            h.sla_met.display,
+            "of finding-instances due in the period",
+            refs,
+        ),
     )
-    return Compare("Patching activity (what was done)", left, "Verified risk reduction (what it achieved)", right)
+    return Compare(
+        "Patching activity (unit: deployment)",
+        tuple(_marked(ctx, f) for f in left),
+        "Verified risk reduction (unit: finding-instance, asset × vulnerability)",
+        tuple(_marked(ctx, f) for f in right),
+    )
 
 
-def _remaining(ctx: Ctx) -> Figures:
+def _marked(ctx: Ctx, figure: KeyFigure) -> KeyFigure:
+    """The figure with an integrity mark when a file it rests on has no manifest hash or is stale."""
+    mark = reconciliation.integrity_note(ctx, figure.refs)
+    return replace(figure, note=reconciliation.with_mark(figure.note, mark)) if mark else figure
+
+
+def _remaining(ctx: Ctx) -> Table:
+    """What remains, one row per figure with its unit, what it is out of and its evidence."""
     h = ctx.assessment.headline
+    rec = h.reconciliation
     f_refs = ctx.refs_for_kinds(["findings", "assets"])
-    return Figures(
+    states = rec.get("by_state", {}).get("open_critical_high", {})
+    split = ", ".join(f"{fmt.count(n)} {fmt.words(s)}" for s, n in sorted(states.items(), key=lambda kv: -kv[1]))
+    exc02 = ctx.controls.get("EXC-02")
+    expired = exc02.population if exc02 else sum(1 for e in ctx.assessment.exceptions if e.state == "expired")
+    secrets = rec.get("secrets", {})
+    rows = (
         (
-            KeyFigure(
-                "Open critical/high finding-instances",
-                fmt.count(h.open_critical_high),
-                "at the as-of time",
-                f_refs,
-                "bad" if h.open_critical_high else "good",
-            ),
-            KeyFigure(
-                "Open KEV/critical on internet-facing assets (R2)",
-                fmt.count(h.open_internet_facing),
-                "",
-                f_refs,
-                "bad" if h.open_internet_facing else "good",
-            ),
-            KeyFigure(
-                "Expired exceptions",
-                fmt.count(h.expired_exceptions),
-                "at the as-of time",
-                ctx.refs_for_kinds(["exceptions"]),
-                "bad" if h.expired_exceptions else "good",
-            ),
-            KeyFigure(
-                "Leaked secrets still valid",
-                fmt.count(h.leaked_secrets_valid),
-                "",
-                ctx.refs_for_kinds(["secret_exposures", "identities"]),
-                "bad" if h.leaked_secrets_valid else "good",
-            ),
-            KeyFigure(
-                "Patched but exposed through credentials (N8)",
-                h.patched_but_exposed.display,
-                "",
-                ctx.refs_for_kinds(["identities", "secret_exposures", "assets"]),
-            ),
-            KeyFigure(
-                "Exposure-days in the period (E7)", fmt.number(h.exposure_days), "sum over finding-instances", f_refs
-            ),
-        )
+            "Open critical/high finding-instances",
+            fmt.count(h.open_critical_high),
+            "finding-instance",
+            f"open at the as-of time on active assets: {split}" if split else "open at the as-of time on active assets",
+            f_refs,
+        ),
+        (
+            "Open KEV/critical on internet-facing assets (R2)",
+            fmt.count(h.open_internet_facing),
+            "finding-instance",
+            "open at the as-of time",
+            f_refs,
+        ),
+        (
+            "Exposure-days in the period (E7)",
+            fmt.number(h.exposure_days),
+            "instance-day",
+            "days each finding-instance was open within the period, summed",
+            f_refs,
+        ),
+        (
+            "Expired exceptions still covering open findings (EXC-02)",
+            fmt.count(h.expired_exceptions),
+            "exception",
+            f"of {fmt.plural(expired, 'exception')} expired by the as-of time",
+            ctx.refs_for_kinds(["exceptions"]),
+        ),
+        (
+            "Leaked secrets still valid",
+            fmt.count(h.leaked_secrets_valid),
+            "secret exposure",
+            (
+                f"of {fmt.count(secrets['detected'])} detected; NHI-02 flags "
+                f"{fmt.count(h.leaked_secrets_valid + secrets['closed_late'])}: these and "
+                f"{fmt.count(secrets['closed_late'])} revoked later than the policy allows"
+            )
+            if secrets
+            else "neither revoked nor verified invalid by the as-of time",
+            ctx.refs_for_kinds(["secret_exposures", "identities"]),
+        ),
+        (
+            "Patched assets exposed through credentials (NHI-14)",
+            h.patched_but_exposed.display,
+            "asset",
+            "of patched assets that use a non-human identity; N8 is the same count out of every patched asset: "
+            + ctx.metric_display("N8"),
+            ctx.refs_for_kinds(["identities", "secret_exposures", "assets"]),
+        ),
     )
+    return Table(
+        "tbl-remaining",
+        "Remaining exposure at the as-of time: each figure with its unit and what it is out of",
+        (
+            Col("Figure", 30),
+            Col("Value", 14, "r"),
+            Col("Unit", 14),
+            Col("Out of / counted as", 30),
+            Col("Evidence", 12),
+        ),
+        tuple(
+            (Cell(label), Cell(value, kind="num"), Cell(unit), Cell(note), _refs_cell(ctx, refs))
+            for label, value, unit, note, refs in rows
+        ),
+        compact=True,
+    )
+
+
+def _refs_cell(ctx: Ctx, refs: tuple[str, ...]) -> Cell:
+    return Cell(kind="refs", refs=refs, note=reconciliation.integrity_note(ctx, refs))
 
 
 def _funnel(ctx: Ctx) -> Figure:
+    """Deployments then finding-instances: two labelled scales, each half against its own first stage."""
     h = ctx.assessment.headline
     removed = h.verified_removed.numerator or 0
+    dep_scale = f"deployments (scale: {fmt.count(h.deployments_attempted)})"
+    inst_scale = f"finding-instances (scale: {fmt.count(h.targeted_instances)})"
     stages = (
         charts.Stage(
             "Deployments attempted",
-            "deployments",
+            dep_scale,
             1.0 if h.deployments_attempted else 0.0,
             fmt.count(h.deployments_attempted),
             "sky",
         ),
         charts.Stage(
-            "Reported successful",
-            "deployments (E1)",
+            "Reported successful (E1)",
+            dep_scale,
             fmt.fraction(h.deployments_succeeded, h.deployments_attempted),
             fmt.count(h.deployments_succeeded),
             "blue",
         ),
         charts.Stage(
             "Targeted exposure",
-            "finding-instances",
+            inst_scale,
             1.0 if h.targeted_instances else 0.0,
             fmt.count(h.targeted_instances),
             "orange",
         ),
         charts.Stage(
-            "Verified removed",
-            "finding-instances (E2)",
+            "Verified removed (E2)",
+            inst_scale,
             fmt.fraction(removed, h.targeted_instances),
             fmt.count(removed),
             "green",
         ),
     )
     desc = (
-        f"Deployments attempted {fmt.count(h.deployments_attempted)}; reported successful "
-        f"{h.activity.display}; finding-instances targeted by a successful deployment "
+        f"Two scales. Deployments, full width {fmt.count(h.deployments_attempted)}: attempted "
+        f"{fmt.count(h.deployments_attempted)}; reported successful {h.activity.display}. Finding-instances, full "
+        f"width {fmt.count(h.targeted_instances)}: targeted by a successful deployment "
         f"{fmt.count(h.targeted_instances)}; verified removed {h.verified_removed.display}."
     )
     chart = charts.funnel("chart-funnel", "From deployments to verified removal", desc, stages)
-    rows = tuple((Cell(s.label), Cell(s.unit), Cell(s.display, kind="num")) for s in stages)
+    scales = (h.deployments_attempted,) * 2 + (h.targeted_instances,) * 2
+    rows = tuple(
+        (
+            Cell(s.label),
+            Cell(s.unit.split(" (")[0]),
+            Cell(s.display, kind="num"),
+            Cell(fmt.count(scale), kind="num"),
+            Cell(fmt.percent(100.0 * s.fraction) if scale else fmt.DASH, kind="num"),
+        )
+        for s, scale in zip(stages, scales, strict=True)
+    )
     table = Table(
-        "tbl-funnel", "Funnel figures", (Col("Stage", 40), Col("Unit", 35), Col("Count", 25, "r")), rows, compact=True
+        "tbl-funnel",
+        "Funnel figures: each stage against the full width of its own scale",
+        (
+            Col("Stage", 30),
+            Col("Unit", 22),
+            Col("Count", 14, "r"),
+            Col("Scale (full width)", 18, "r"),
+            Col("Width", 16, "r"),
+        ),
+        rows,
+        compact=True,
     )
     caption = (
-        "Bar widths compare stages of the same unit: deployments with deployments, finding-instances with "
-        "finding-instances. A deployment can target several finding-instances, so the two halves are not one funnel "
-        "of a single unit."
+        f"Two separately labelled scales: the deployment bars are drawn against the "
+        f"{fmt.count(h.deployments_attempted)} deployments attempted, the finding-instance bars against the "
+        f"{fmt.count(h.targeted_instances)} finding-instances targeted. A deployment can target several "
+        "finding-instances, so bar widths compare only within a scale, never across the two."
     )
     return Figure(chart, caption, table)
 
@@ -351,15 +481,21 @@ def _status_counts(ctx: Ctx) -> Table:
 
 
 def top_gaps(ctx: Ctx, limit: int) -> list[Gap]:
-    """The most severe unexcepted gaps of failing controls: gap severity, then control severity, then id."""
+    """The riskiest unexcepted gaps of failing controls (docs/report.md, "Gap risk"): risk level,
+    still open at as-of, KEV, internet-facing, days overdue, then control severity and id."""
     candidates = []
     for control in ctx.assessment.controls:
         if control.status.value not in ("fail", "partial"):
             continue
         for order, gap in enumerate(control.gaps):
             if gap.excepted_by is None:
+                r = gap.risk
                 key = (
-                    fmt.SEVERITY_ORDER.get(gap.severity, 9),
+                    -RISK_RANK.get(gap_risk(gap), 0),
+                    r is not None and r.open_at_as_of is False,
+                    not (r and r.kev),
+                    not (r and r.internet_facing),
+                    -((r and r.days_overdue) or 0),
                     fmt.SEVERITY_ORDER.get(control.severity, 9),
                     gap.certainty.value != "violation",
                     control.control_id,
@@ -387,13 +523,13 @@ def _top_exposures(ctx: Ctx) -> Table:
             (
                 Cell(str(rank), kind="num"),
                 Cell(gap.control_id, kind="mono", note=title),
-                Cell(gap.message, note=f"{gap.severity}; record {gap.record_id}"),
+                Cell(gap.message, note=f"risk {gap_risk(gap)}: {risk_facts(gap)}; record {gap.record_id}"),
                 Cell(kind="refs", refs=refs, note=where),
             )
         )
     return Table(
         "tbl-top",
-        f"Top {TOP_EXPOSURES} exposures (most severe unexcepted gaps, at most two per control)",
+        f"Top {TOP_EXPOSURES} exposures (riskiest unexcepted gaps, at most two per control)",
         (Col("#", 5, "r"), Col("Control", 22), Col("Gap", 58), Col("Evidence", 15)),
         tuple(rows),
         empty="No unexcepted gap in a failing control.",

@@ -1,0 +1,59 @@
+"""Progress per stage: loading each file, deriving each table, each control, metrics — reported
+through the callback the command line turns into a bar on a terminal (and nothing otherwise)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from reporter.assess.engine import AssessOptions, assess
+from reporter.bundle.interface import LoadOptions
+from reporter.bundle.load import load_bundle
+from reporter.catalog.loader import load_library
+from reporter.cli import bundle_options
+
+MINIMAL = Path(__file__).resolve().parents[2] / "evidence-samples" / "minimal"
+
+
+def test_every_stage_reports_progress() -> None:
+    seen: list[tuple[str, int, int]] = []
+
+    def record(stage: str, done: int, total: int) -> None:
+        seen.append((stage, done, total))
+
+    library = load_library()
+    loaded = load_bundle(MINIMAL, LoadOptions(progress=record))
+    try:
+        assess(loaded, library, AssessOptions(progress=record))
+    finally:
+        loaded.close()
+    stages = [s for s, _, _ in seen]
+    assert any(s.startswith("loading ") for s in stages)
+    derive = [(d, t) for s, d, t in seen if s == "deriving the ledger"]
+    assert derive
+    assert derive[-1][0] == derive[-1][1] > 5
+    checks = [s.removeprefix("checks: ") for s in stages if s.startswith("checks: ")]
+    assert sorted(checks) == sorted(library.controls)
+    assert seen[-1] == ("metrics", len(library.controls), len(library.controls))
+
+
+def test_no_bar_when_stderr_is_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bundle_options, "stderr_is_terminal", lambda: False)
+    with bundle_options.progress_bar(True) as progress:
+        assert progress is None
+
+
+def test_bar_goes_to_stderr_never_stdout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bundle_options, "stderr_is_terminal", lambda: True)
+    out, err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    monkeypatch.setattr("sys.stderr", err)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("TTY_INTERACTIVE", "1")
+    with bundle_options.progress_bar(True) as progress:
+        assert progress is not None
+        progress("checks: VER-02", 3, 49)
+    assert out.getvalue() == ""
+    assert "VER-02" in err.getvalue()

@@ -1,0 +1,42 @@
+"""A resource limit that trips is one clear message naming the limit and the option that raises it,
+exit 7, and no output file: never "internal error … this is a bug"."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from reporter.cli.common import resource_error
+from reporter.errors import ExitCode
+
+SAMPLE = Path(__file__).resolve().parents[2] / "evidence-samples" / "northwind-2026-q3"
+
+
+def test_store_memory_limit_exits_7_naming_the_option(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "reporter", "assess", str(SAMPLE), "--memory-limit", "4MB", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert run.returncode == ExitCode.RESOURCE == 7
+    assert "reached its memory limit" in run.stderr
+    assert "--memory-limit" in run.stderr
+    assert "this is a bug" not in run.stderr
+    assert "Traceback" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_messages_carry_duckdb_figures_and_machine_advice() -> None:
+    oom = duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate (953.9 MiB/953.6 MiB used)")
+    assert "(953.9 MiB/953.6 MiB used)" in str(resource_error(oom))
+    assert resource_error(oom).exit_code == ExitCode.RESOURCE
+    machine = str(resource_error(MemoryError()))
+    assert "ran out of memory" in machine
+    assert "--memory-limit" in machine
