@@ -31,7 +31,9 @@ MaxFileOption = Annotated[int, typer.Option("--max-file-mib", help="Refuse evide
 MaxLineOption = Annotated[int, typer.Option("--max-line-mib", help="Refuse text lines longer than this.", min=1)]
 MemoryOption = Annotated[
     str | None,
-    typer.Option("--memory-limit", help="Evidence store memory limit, e.g. 4GB (default 1GB; DuckDB spills beyond)."),
+    typer.Option(
+        "--memory-limit", help="Evidence store memory limit, e.g. 4GB (default: 1/8 of memory, 1-4GB; spills beyond)."
+    ),
 ]
 
 

@@ -24,7 +24,7 @@ import typer
 
 from reporter import __version__, output
 from reporter.errors import ExitCode, OutputError, ReporterError, ResourceError, printable
-from reporter.store.store import DEFAULT_MEMORY_LIMIT
+from reporter.store.store import default_memory_limit
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 STOP_GRACE_S = 3.0  # after a signal, how long cleanup may take before the process is ended anyway
@@ -134,8 +134,8 @@ def resource_error(exc: BaseException) -> ResourceError:
         figures = f" ({used.group(1)} used)" if used else ""
         return ResourceError(
             f"the evidence store reached its memory limit{figures}. Raise it with --memory-limit "
-            f"(default {DEFAULT_MEMORY_LIMIT}, e.g. --memory-limit 4GB); beyond the limit DuckDB spills to a temporary "
-            "directory under TMPDIR, which needs free disk space"
+            f"(default here {default_memory_limit()}, e.g. --memory-limit 8GB); beyond the limit DuckDB "
+            "spills to a temporary directory under TMPDIR, which needs free disk space"
         )
     return ResourceError(
         "the machine ran out of memory. Lower --memory-limit so that the evidence store spills to disk "
@@ -163,6 +163,8 @@ def guarded() -> Iterator[None]:
     except (duckdb.OutOfMemoryException, MemoryError) as exc:
         if state.stopping is not None:
             raise Terminated(state.stopping) from None
+        if state.debug:  # where the limit tripped (fail() below prints only the message)
+            traceback.print_exception(exc, limit=30)
         fail(resource_error(exc))
     except Exception as exc:
         if state.stopping is not None:  # e.g. DuckDB reports the signal as "Query interrupted"

@@ -4,6 +4,7 @@ and `bundle` tables, so an auditor can query the evidence with SQL (`--db PATH`)
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,27 @@ class LoadResult:
     issues: list[Issue]
 
 
-DEFAULT_MEMORY_LIMIT = "1GB"
+def default_memory_limit() -> str:
+    """The evidence store's default memory limit, following the machine: an eighth of its memory
+    (the smaller of physical memory and the cgroup's limit), at least 1 GB and at most 4 GB
+    (docs/performance.md). Beyond it DuckDB spills to the run's temporary directory."""
+    total = _machine_memory()
+    if total is None:
+        return "1GB"
+    return f"{min(max(total // 8 // 10**9, 1), 4)}GB"
+
+
+def _machine_memory() -> int | None:
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system that reports it
+        return None
+    try:  # a container's own limit (cgroup v2), when it is lower than the machine's memory
+        text = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+    except OSError:
+        return total
+    return min(total, int(text)) if text.isdigit() else total
+
 
 _SOURCES_DDL = """
 CREATE TABLE sources (
@@ -57,8 +78,8 @@ class EvidenceStore:
     def create(cls, database: Path | None = None, *, memory_limit: str | None = None) -> EvidenceStore:
         """A new store (in memory, or at `database`) with every kind's table.
 
-        DuckDB spills to disk beyond its memory limit (default: 1 GB, so a million-finding bundle
-        stays well under 1.5 GB of RSS); the spill directory is a private temporary directory, never
+        DuckDB spills to disk beyond its memory limit (default: `default_memory_limit()`, an
+        eighth of the machine's memory between 1 and 4 GB); the spill directory is a private temporary directory, never
         the current directory (DuckDB's default for an in-memory database)."""
         spill = tempfile.TemporaryDirectory(prefix="exposure-reporter-spill-")
         con = duckdb.connect(str(database) if database else ":memory:")
@@ -66,7 +87,7 @@ class EvidenceStore:
             con.execute("SET TimeZone = 'UTC'")
             con.execute("SET preserve_insertion_order = true")
             con.execute("SET temp_directory = $d", {"d": spill.name})
-            con.execute("SET memory_limit = $m", {"m": memory_limit or DEFAULT_MEMORY_LIMIT})
+            con.execute("SET memory_limit = $m", {"m": memory_limit or default_memory_limit()})
         except BaseException:
             con.close()
             spill.cleanup()

@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from reporter.cli.common import resource_error
 from reporter.errors import ExitCode
+from reporter.store import store
 
 SAMPLE = Path(__file__).resolve().parents[2] / "evidence-samples" / "northwind-2026-q3"
 
@@ -40,3 +42,9 @@ def test_messages_carry_duckdb_figures_and_machine_advice() -> None:
     machine = str(resource_error(MemoryError()))
     assert "ran out of memory" in machine
     assert "--memory-limit" in machine
+
+
+def test_default_memory_limit_follows_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    for machine, expected in ((None, "1GB"), (4 * 10**9, "1GB"), (24 * 10**9, "3GB"), (64 * 10**9, "4GB")):
+        monkeypatch.setattr(store, "_machine_memory", lambda m=machine: m)
+        assert store.default_memory_limit() == expected
