@@ -245,6 +245,7 @@ def samples_readme(summaries: list[Summary], small: dict[str, list[dict[str, Any
                 ["`gen_world.py`", "the clean estate: inventory, coverage, finding → deployment → verification"],
                 ["`gen_nhi.py`", "identities, agents, secret incidents, exceptions, change events, intel"],
                 ["`gen_plants.py`", "one small function per planted situation and counter-example"],
+                ["`gen_showcase.py`", "the Kestrel showcase quarter: the clean world, a few story plants, renamed"],
                 ["`gen_small.py`", "minimal, incomplete, broken and warning bundles"],
                 ["`gen_native.py`", "tool files (KEV, EPSS, Trivy, Gitleaks), read back through the importers"],
                 ["`gen_expect.py`", "expectations YAML and the cross-check"],

@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+import gen_showcase  # noqa: E402
 from gen_core import Bundle, Clock, Meta, Plants  # noqa: E402
 from gen_docs import Summary, samples_readme  # noqa: E402
 from gen_expect import cross_check, evidence_of, expectations  # noqa: E402
@@ -48,6 +49,7 @@ from oracle import Oracle  # noqa: E402
 GENERATED = (
     "northwind-2026-q3",
     "northwind-2026-q2",
+    gen_showcase.NAME,
     "expectations",
     "minimal",
     "incomplete",
@@ -390,13 +392,15 @@ RESPONSES: list[dict[str, Any]] = [
 ]
 
 
-def add_framing(files: dict[str, bytes]) -> None:
+def add_framing(
+    files: dict[str, bytes], framing: dict[str, Any] = FRAMING, responses_of: list[dict[str, Any]] = RESPONSES
+) -> None:
     """Add the audit framing to a rendered quarter: the optional bundle.yaml fields, an extraction
     note per source, and the management responses file with its hash."""
     manifest = yaml.safe_load(files["bundle.yaml"])
-    responses = dump_yaml({"responses_version": 1, "responses": RESPONSES})
+    responses = dump_yaml({"responses_version": 1, "responses": responses_of})
     files[RESPONSES_FILE] = responses
-    framed = {k: v for k, v in manifest.items() if k != "sources"} | FRAMING
+    framed = {k: v for k, v in manifest.items() if k != "sources"} | framing
     framed["management_responses"] = RESPONSES_FILE
     framed["management_responses_sha256"] = hashlib.sha256(responses).hexdigest()
     framed["sources"] = [
@@ -420,6 +424,19 @@ def northwind(profile: Profile, clock: Clock, scratch: Path, check: bool) -> tup
     return out, summary
 
 
+def kestrel(clock: Clock, scratch: Path) -> tuple[dict[str, bytes], Summary]:
+    """Files of the showcase quarter and its expectations, cross-checked like Northwind's."""
+    name = gen_showcase.NAME
+    bundle, plants, _ = gen_showcase.build_showcase(clock, scratch)
+    files = render_bundle(bundle, scratch)
+    add_framing(files, gen_showcase.FRAMING, gen_showcase.RESPONSES)
+    cross_check(name, evidence_of(bundle, files), plants)
+    out = {f"{name}/{path}": data for path, data in files.items()}
+    out[f"expectations/{name}.yaml"] = dump_yaml(expectations(name, clock, plants))
+    sizes = {path: len(data) for path, data in files.items()}
+    return out, Summary(name, bundle, sizes, plants, headline(bundle, files))
+
+
 def build_all(scratch: Path) -> dict[str, bytes]:
     """Every generated file, by path relative to the output directory."""
     files: dict[str, bytes] = {}
@@ -431,10 +448,13 @@ def build_all(scratch: Path) -> dict[str, bytes]:
         out, summary = northwind(profile, clock, scratch, check)
         files.update(out)
         summaries.append(summary)
+    showcase, showcase_summary = kestrel(Clock(date(2026, 7, 1), date(2026, 9, 30)), scratch)
+    files.update(showcase)
     small, catalogue = small_bundles(scratch)
     files.update(small)
     files.update(tools_quarter(scratch))
-    files["README.md"] = samples_readme(summaries, catalogue) + tools_readme()
+    readme = samples_readme(summaries, catalogue) + gen_showcase.showcase_readme(showcase_summary)
+    files["README.md"] = readme + tools_readme()
     return dict(sorted(files.items()))
 
 

@@ -291,7 +291,8 @@ citing its evidence file, line or record, and the file's SHA-256). The status fo
 1. a record kind the control needs has no record in the bundle (no file, or only empty files) →
    `insufficient_evidence`
 2. the population is empty → `not_applicable`, with the reason
-3. a gap that is a violation and no valid exception covers → `fail`
+3. a gap that is a violation and no valid exception covers → `fail`, unless the deviation rate is
+   within the policy's tolerable rate (below)
 4. gaps the evidence cannot decide (missing fields) → `partial`
 5. every gap covered by a valid exception → `excepted`
 6. otherwise → `pass`
@@ -308,6 +309,25 @@ Excepted gaps stay listed (with `excepted_by`) so a reviewer sees what each exce
 The measure printed beside each status is the compliant share of the population
 (population − gaps) / population; a zero population prints `n/a`, never 100 %. Thresholds and
 windows come from the policy (docs/policy.md); `as_of` is the end of the period unless `--as-of`.
+
+## Deviation and tolerable rate
+
+Every control with a population also reports its **deviation rate**: deviations / population, where
+the deviations are its unexcepted violations (gaps that are confirmed and that no valid exception
+covers), capped at 100 % (one unit of the population can carry several gaps). Next to
+it stands the **tolerable rate** the policy sets (`tolerance.default_rate`, or `tolerance.controls` per
+control id; docs/policy.md). With the shipped default of 0 a control fails on its first deviation. An
+organisation that accepts, say, 1 % sets `tolerance: {controls: {DEP-02: 0.01}}`: a rate at or below it
+does not fail the control, whose status is then decided by rules 4-6, whose reason says
+"… deviate; tolerable 1 %: within the policy's tolerable rate", and whose gaps stay listed (and still
+count for `--fail-on`). The comparison is exact (in parts per million), so the printed rate and the
+decision agree. This is the tolerable rate of a test of controls (AICPA AU-C 530; ISACA ITAF 2208),
+set by the organisation, not by the tool.
+
+The report prints the rate beside each status ("3 of 1,666 deviate (0.18 %; tolerable 0 %)") and
+the executive summary lists the failed and partial controls by exposure (the remediation plan's
+order: the riskiest open gap, its KEV, internet-facing and lateness, the open critical and high gaps,
+then the number of deviations), so that 3 of 1,666 reads apart from 900 of 1,666.
 
 """
 

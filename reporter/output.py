@@ -127,11 +127,19 @@ def open_output(path: Path) -> Iterator[BinaryIO]:
             yield handle
         return
     mode = stat.S_IMODE(info.st_mode) if info is not None else _default_mode()
+    with _staged(real, path, mode, os.replace) as handle:
+        yield handle
+
+
+@contextmanager
+def _staged(real: Path, shown: Path, mode: int, publish: Callable[[Path, Path], None]) -> Iterator[BinaryIO]:
+    """A temporary file beside `real` (created 0600), written by the block, synced, given `mode` and
+    published with `publish(temporary, real)`; removed whatever happens. Errors name `shown`."""
     try:
         real.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent)
     except OSError as exc:
-        raise _cannot(path, exc) from None
+        raise _cannot(shown, exc) from None
     temporary = Path(name)
     _register(temporary)
     try:
@@ -140,9 +148,11 @@ def open_output(path: Path) -> Iterator[BinaryIO]:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, mode)
-        os.replace(temporary, real)
+        publish(temporary, real)
+    except FileExistsError:
+        raise _cannot(shown, "it exists; refusing to overwrite it") from None
     except OSError as exc:
-        raise _cannot(path, exc) from None
+        raise _cannot(shown, exc) from None
     finally:
         temporary.unlink(missing_ok=True)
         _forget(temporary)
@@ -175,30 +185,9 @@ def write_private(path: Path, data: bytes, *, mode: int = 0o600, overwrite: bool
     start, complete before it appears, and — unless `overwrite` — never replacing an existing file."""
     if os.path.lexists(path) and not overwrite:
         raise _cannot(path, "it exists; refusing to overwrite it")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mode 0600
-    except OSError as exc:
-        raise _cannot(path, exc) from None
-    temporary = Path(name)
-    _register(temporary)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
-        if overwrite:
-            os.replace(temporary, path)
-        else:
-            os.link(temporary, path)  # fails if the path appeared meanwhile: never replace
-    except FileExistsError:
-        raise _cannot(path, "it exists; refusing to overwrite it") from None
-    except OSError as exc:
-        raise _cannot(path, exc) from None
-    finally:
-        temporary.unlink(missing_ok=True)
-        _forget(temporary)
+    # os.link fails if the path appeared meanwhile: never replace
+    with _staged(path, path, mode, os.replace if overwrite else os.link) as handle:
+        handle.write(data)
 
 
 # --- the evidence store --------------------------------------------------------------------------

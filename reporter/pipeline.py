@@ -15,6 +15,7 @@ from reporter.errors import BundleError
 from reporter.models.results import Assessment
 from reporter.output import staged_file
 from reporter.store.derived import keep_derived
+from reporter.store.explore import explore_json
 from reporter.store.exports import exceptions_csv, findings_csv, ledger_csv
 
 __all__ = ["AssessRun", "LoadOptions", "assess_bundle", "validate_bundle"]
@@ -73,6 +74,7 @@ def _exports(loaded: LoadedBundle, assessment: Assessment) -> dict[str, bytes]:
         "findings.csv": findings_csv(con, assessment),
         "ledger.csv": ledger_csv(con),
         "exceptions.csv": exceptions_csv(con, assessment),
+        "explore.json": explore_json(con, assessment),  # the HTML explorer's data, not a file of the set
     }
 
 

@@ -39,6 +39,8 @@ def resolve_policy(overrides: PolicyFile | None, base: Policy | None = None) -> 
         "scans",
         "inventory",
         "freshness",
+        "tolerance",
+        "sampling",
     ):
         value = getattr(overrides, section)
         if value is not None:

@@ -8,7 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from reporter.cli import app
 from reporter.docsgen import GENERATED
 from reporter.issue_codes import BY_CODE
 from reporter.models.kinds import KINDS
@@ -53,3 +55,15 @@ def test_each_kind_is_described_once() -> None:
         opening = section.split("\n\n", 1)[0]
         assert spec.purpose not in opening or opening == spec.purpose, (name, opening)
         assert "\n    " not in opening, (name, opening)  # no docstring indentation leaks into the text
+
+
+def test_the_quick_start_headline_is_what_the_tool_prints(tmp_path: Path) -> None:
+    """The README's first command runs on the showcase quarter; the headline it quotes is the line the
+    tool prints for that bundle (the same line `report` and `assess` print)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = re.search(r"exposure-reporter report (evidence-samples/\S+) --output-dir report", readme)
+    assert command is not None
+    quoted = readme.split("prints the headline:\n\n```\n", 1)[1].split("\n```", 1)[0]
+    result = CliRunner().invoke(app, ["assess", str(ROOT / command.group(1)), "--output", str(tmp_path / "r.json")])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[0] == quoted

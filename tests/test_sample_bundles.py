@@ -22,7 +22,7 @@ from reporter.store.columns import columns_of
 
 SAMPLES = Path(__file__).resolve().parents[1] / "evidence-samples"
 EXPECTED = yaml.safe_load((SAMPLES / "broken" / "expected-issues.yaml").read_text())
-VALID = ["northwind-2026-q3", "northwind-2026-q2", "minimal", "incomplete"]
+VALID = ["northwind-2026-q3", "northwind-2026-q2", "kestrel-2026-q3", "minimal", "incomplete"]
 
 
 def _validate(path: Path) -> Any:

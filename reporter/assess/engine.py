@@ -15,11 +15,13 @@ import duckdb
 
 from reporter import __version__
 from reporter.assess import derive
+from reporter.assess.conclusion import conclusion_of
 from reporter.assess.headline import build_headline
+from reporter.assess.sampling import build_sample
 from reporter.bundle.interface import LoadedBundle, Progress
 from reporter.catalog.library import Library
 from reporter.catalog.status import framework_status
-from reporter.checks.base import GAPS_DDL, CheckContext, CheckOutcome, bundle_conditions
+from reporter.checks.base import GAPS_DDL, SAMPLE_DDL, CheckContext, CheckOutcome, bundle_conditions
 from reporter.checks.registry import get_check
 from reporter.metrics import compute_metrics
 from reporter.models.catalog import Control
@@ -62,6 +64,7 @@ def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> As
         lambda done, total: progress("deriving the ledger", done, total),
     )
     con.execute(GAPS_DDL)
+    con.execute(SAMPLE_DDL)
     context = CheckContext(
         con=con,
         policy=loaded.policy,
@@ -69,6 +72,7 @@ def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> As
         as_of=as_of,
         kinds_present=_kinds_present(con),
         gap_cap=options.gap_cap,
+        digest=loaded.digest,
     )
     controls = []
     for done, control in enumerate(library.controls.values()):
@@ -78,6 +82,7 @@ def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> As
     controls.sort(key=lambda c: c.control_id)
     metrics = compute_metrics(context)
     statuses = {c.control_id: c.status for c in controls}
+    headline = build_headline(context, controls, metrics)
     return Assessment(
         tool=ToolInfo(
             version=__version__, catalogs={f: fw.meta.version for f, fw in sorted(library.frameworks.items())}
@@ -85,7 +90,7 @@ def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> As
         bundle=_bundle_info(loaded, manifest, con),
         as_of=as_of,
         policy=loaded.policy,
-        headline=build_headline(context, controls, metrics),
+        headline=headline,
         status_counts=dict(sorted(Counter(c.status.value for c in controls).items())),
         controls=controls,
         metrics=metrics,
@@ -93,6 +98,7 @@ def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> As
         exceptions=_exceptions(con, as_of),
         frameworks=framework_status(library, statuses, conditions=bundle_conditions(context)),
         limitations=_limitations(controls, metrics),
+        conclusion=conclusion_of(controls, metrics, headline.verified_removed),
     )
 
 
@@ -107,6 +113,7 @@ def evaluate_control(context: CheckContext, control: Control) -> ControlResult:
         outcome = get_check(control.check)(ctx)
     except (duckdb.Error, ValueError, KeyError, TypeError) as exc:
         ctx.con.execute("DELETE FROM a_gaps WHERE control_id = $c", {"c": control.id})
+        ctx.con.execute("DELETE FROM a_sample WHERE control_id = $c", {"c": control.id})
         outcome = CheckOutcome(
             status=Status.ERROR,
             reason=f"the check could not run: {type(exc).__name__}: {str(exc)[:200]}",
@@ -132,6 +139,11 @@ def evaluate_control(context: CheckContext, control: Control) -> ControlResult:
         owners=list(outcome.owners),
         evidence_kinds=list(control.evidence),
         metrics=list(control.metrics),
+        deviation=outcome.deviation,
+        open_by_risk=outcome.open_by_risk,
+        sample=None
+        if outcome.status is Status.ERROR
+        else build_sample(ctx.con, control.id, outcome.population, ctx.policy.sampling, ctx.digest),
     )
 
 

@@ -4,7 +4,7 @@ human's approval for consequential tool calls (NIST AI RMF GOVERN 1.6; MITRE ATL
 
 from __future__ import annotations
 
-from reporter.checks.base import CheckContext, CheckOutcome, ExceptionScope, evaluate, record_gap
+from reporter.checks.base import CheckContext, CheckOutcome, ExceptionScope, evaluate, record_gap, record_unit
 from reporter.checks.nhi import before, days_to, existing_identities
 from reporter.checks.registry import register
 from reporter.store.sql import Params
@@ -61,7 +61,10 @@ def inventory(ctx: CheckContext) -> CheckOutcome:
         f"SELECT {record_gap('i', 'identities', unheld, identity_id='i.id')} FROM ({credentials}) i "
         f"WHERE i.id NOT IN (SELECT identity_id FROM ({agent_identities(as_of)}))"
     )
-    population = f"SELECT (SELECT count(*) FROM agents) + (SELECT count(*) FROM ({credentials}))"
+    population = (
+        f"SELECT {record_unit('g', 'agents')} FROM agents g UNION ALL "
+        f"SELECT {record_unit('i', 'identities', identity_id='i.id')} FROM ({credentials}) i"
+    )
     return evaluate(
         ctx,
         needs=("agents", "identities"),
@@ -101,7 +104,8 @@ def credentials(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("agents", "identities"),
-        population_sql=f"SELECT count(*) FROM ({held})",
+        population_sql=f"SELECT {record_unit('i', 'identities', identity_id='i.id')} FROM ({held}) h "
+        "JOIN identities i ON i.id = h.identity_id",
         gaps_sql=gaps,
         noun="identities held by AI agents",
         params=params,
@@ -127,7 +131,7 @@ def tool_approval(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("agents",),
-        population_sql=f"SELECT count(*) FROM ({tools})",
+        population_sql=f"SELECT {record_unit('g', 'agents')} FROM ({tools}) g",
         gaps_sql=gaps,
         noun="write, execute and admin tools of AI agents",
         params=params,

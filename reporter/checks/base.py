@@ -1,5 +1,6 @@
 """What every check shares: the context it reads, the outcome it returns, and `evaluate`, which
-turns a population query and a gap query into an honest status.
+turns a population query (one row per population unit, POPULATION_COLUMNS) and a gap query into an
+honest status, and draws the control's audit sample from the population (docs/report.md, "Audit samples").
 
 A check is a pure function of the evidence store (read through the derived `a_*` tables), the
 policy and the assessment instant. It never writes, never prints, and never sees the clock.
@@ -16,17 +17,18 @@ Status rules, in order (docs/controls.md):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 import duckdb
 
+from reporter.checks.sampling import SAMPLE_KEY, sample_seed, sample_size
 from reporter.models.catalog import Condition
 from reporter.models.manifest import Period
 from reporter.models.policy import Policy
-from reporter.models.results import Certainty, Gap, GapRisk, Measure
+from reporter.models.results import Certainty, Deviation, Gap, GapRisk, Measure, rate_text
 from reporter.models.status import Status
 from reporter.store.sql import Params
 
@@ -42,6 +44,10 @@ GAP_COLUMNS = (
     "vuln_id",
     "identity_id",
 )
+# A population query yields one row per population unit: the record that unit is, in the columns of a
+# gap (without message and certainty). A gap belongs to the unit with its kind and record_id whose
+# asset_id, vuln_id and identity_id are each NULL or equal to the gap's (checks/sampling.py).
+POPULATION_COLUMNS = ("kind", "record_id", "_source", "_rec", "_line", "asset_id", "vuln_id", "identity_id")
 # Gaps in risk order (docs/report.md, "Gap risk"): unexcepted first, riskiest first, then a total
 # order on the cited record, so that the first N listed are the riskiest and the output is stable.
 _IMPORTANCE_RANK = "CASE {0} WHEN 'high' THEN 3 WHEN 'moderate' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
@@ -58,6 +64,12 @@ CREATE OR REPLACE TABLE a_gaps (
     sha256 VARCHAR, excepted_by VARCHAR, owner VARCHAR, risk_basis VARCHAR, vuln_severity VARCHAR, kev BOOLEAN,
     internet_facing BOOLEAN, asset_importance VARCHAR, identity_privileged BOOLEAN, days_overdue INTEGER,
     open_at_as_of BOOLEAN, risk_rank INTEGER, risk VARCHAR
+)"""
+# Each control's audit sample: the population units with the lowest ranks (checks/sampling.py).
+SAMPLE_DDL = """
+CREATE OR REPLACE TABLE a_sample (
+    control_id VARCHAR, kind VARCHAR, record_id VARCHAR, _source VARCHAR, _rec BIGINT, _line BIGINT,
+    asset_id VARCHAR, vuln_id VARCHAR, identity_id VARCHAR, key VARCHAR, rank VARCHAR
 )"""
 
 
@@ -82,6 +94,7 @@ class CheckContext:
     gap_cap: int = 1000
     control_id: str = ""
     severity: str = "medium"
+    digest: str = ""  # the bundle digest: it seeds every control's audit sample
 
     def for_control(self, control_id: str, severity: str) -> CheckContext:
         """The same context, evaluating one control."""
@@ -100,6 +113,8 @@ class CheckOutcome:
     gaps_excepted: int
     gaps: list[Gap]
     owners: tuple[str, ...] = ()
+    deviation: Deviation | None = None
+    open_by_risk: dict[str, int] = field(default_factory=dict)
 
 
 def gap_select(
@@ -134,6 +149,45 @@ def record_gap(alias: str, kind: str, message: str, **extra: str) -> str:
         line=f"{alias}._line",
         message=message,
         **extra,
+    )
+
+
+def unit_select(
+    *,
+    kind: str,
+    record_id: str,
+    source: str,
+    rec: str = "NULL",
+    line: str = "NULL",
+    asset_id: str = "NULL",
+    vuln_id: str = "NULL",
+    identity_id: str = "NULL",
+) -> str:
+    """The SELECT list of a population query (POPULATION_COLUMNS): the record a population unit is.
+    Give asset, vulnerability or identity ids only where they tell apart units sharing a record."""
+    return (
+        f"'{kind}' AS kind, ({record_id})::VARCHAR AS record_id, ({source})::VARCHAR AS _source, "
+        f"({rec})::BIGINT AS _rec, ({line})::BIGINT AS _line, ({asset_id})::VARCHAR AS asset_id, "
+        f"({vuln_id})::VARCHAR AS vuln_id, ({identity_id})::VARCHAR AS identity_id"
+    )
+
+
+def record_unit(alias: str, kind: str, **extra: str) -> str:
+    """`unit_select` for a population unit that is a record of a store table aliased `alias`."""
+    source, rec, line = f"{alias}._source", f"{alias}._rec", f"{alias}._line"
+    return unit_select(kind=kind, record_id=f"{alias}.id", source=source, rec=rec, line=line, **extra)
+
+
+def ledger_unit(alias: str = "l") -> str:
+    """`unit_select` for a finding-instance of the ledger (or a_instances) aliased `alias`."""
+    return unit_select(
+        kind="findings",
+        record_id=f"{alias}.finding_id",
+        source=f"{alias}._source",
+        rec=f"{alias}._rec",
+        line=f"{alias}._line",
+        asset_id=f"{alias}.asset_id",
+        vuln_id=f"{alias}.vuln_id",
     )
 
 
@@ -297,6 +351,7 @@ _RISK_RANK = (
     "CASE WHEN NOT _finding THEN greatest(1, least(4, _control_rank + _adj)) "
     f"WHEN open_at_as_of THEN {_FINDING_RANK} ELSE least(1, {_FINDING_RANK}) END"
 )
+RISK_LEVELS = ("critical", "high", "medium", "low", "info")
 _RISK_NAME = "CASE {0} WHEN 4 THEN 'critical' WHEN 3 THEN 'high' WHEN 2 THEN 'medium' WHEN 1 THEN 'low' ELSE 'info' END"
 _GAP_TABLE_COLUMNS = (
     "control_id, severity, kind, record_id, _source, _rec, _line, message, certainty, asset_id, vuln_id, identity_id, "
@@ -315,12 +370,13 @@ def evaluate(
     exceptions: ExceptionScope = ExceptionScope.CONTROL,
     params: Params | None = None,
 ) -> CheckOutcome:
-    """Run a check defined by a population count and a gap query (columns: GAP_COLUMNS)."""
+    """Run a check defined by a population query (one row per unit, columns: POPULATION_COLUMNS)
+    and a gap query (columns: GAP_COLUMNS)."""
     missing = missing_kinds(ctx, needs)
     if missing:
         return insufficient(missing)
     params = params or Params()
-    population = scalar(ctx, population_sql, params)
+    population = _population(ctx, population_sql, params)
     if population == 0:
         return CheckOutcome(
             status=Status.NOT_APPLICABLE,
@@ -351,12 +407,18 @@ def evaluate(
     # Two queries: exact counts, then the first gaps (a top-N sort). Window counts over the whole
     # group next to ORDER BY … LIMIT cost seconds per hundred thousand gaps.
     mine = {"c": ctx.control_id}
+    # and the unexcepted gaps still open at as-of per risk level (a gap about a closed instance is not current)
+    by_level = ", ".join(
+        f"count(*) FILTER (WHERE excepted_by IS NULL AND open_at_as_of IS NOT FALSE AND risk = '{level}')"
+        for level in RISK_LEVELS
+    )
     counts = ctx.con.execute(
-        "SELECT count(*), count(excepted_by), count(*) FILTER (WHERE excepted_by IS NULL AND certainty = 'violation') "
-        "FROM a_gaps WHERE control_id = $c",
+        "SELECT count(*), count(excepted_by), count(*) FILTER (WHERE excepted_by IS NULL AND certainty = 'violation'), "
+        f"{by_level} FROM a_gaps WHERE control_id = $c",
         mine,
     ).fetchone()
-    total, excepted, violations = (int(v) for v in counts) if counts else (0, 0, 0)
+    total, excepted, violations = (int(v) for v in counts[:3]) if counts else (0, 0, 0)
+    open_by_risk = {level: int(n) for level, n in zip(RISK_LEVELS, counts[3:] if counts else (), strict=True) if n}
     sql = (
         "SELECT kind, record_id, _source, _rec, _line, message, certainty, asset_id, vuln_id, identity_id, sha256, "
         "excepted_by, owner, risk, risk_basis, vuln_severity, kev, internet_facing, asset_importance, "
@@ -372,16 +434,62 @@ def evaluate(
             mine,
         ).fetchall()
     ]
+    deviation = deviation_of(violations, population, ctx.policy.tolerance.rate_for(ctx.control_id))
     return CheckOutcome(
-        status=_status(total, excepted, violations),
-        reason=_reason(population, noun, total, excepted, violations),
+        status=_status(total, excepted, violations, tolerated=deviation.within_tolerance),
+        reason=_reason(population, noun, total, excepted, violations) + _tolerance_note(deviation),
         measure=pct(max(population - total, 0), population),
         population=population,
         gap_total=total,
         gaps_excepted=excepted,
         gaps=gaps,
         owners=tuple(owners),
+        deviation=deviation,
+        open_by_risk=open_by_risk,
     )
+
+
+def deviation_of(deviations: int, population: int, tolerable_rate: float) -> Deviation:
+    """The deviation rate against the tolerable rate. Compared in whole parts per million, so that
+    the rate printed and the decision agree exactly (no float rounding at the boundary)."""
+    tolerable_ppm = round(tolerable_rate * 1_000_000)
+    within = population > 0 and deviations * 1_000_000 <= tolerable_ppm * population
+    rate = min(deviations, population) / population if population else None  # a unit may carry several gaps
+    shown = "n/a (no population)" if rate is None else f"{rate_text(rate)} ({deviations:,}/{population:,})"
+    return Deviation(
+        deviations=deviations,
+        population=population,
+        rate=round(rate, 6) if rate is not None else None,
+        tolerable_rate=tolerable_rate,
+        within_tolerance=within,
+        display=f"{shown} deviate; tolerable {rate_text(tolerable_rate)}",
+    )
+
+
+def _tolerance_note(deviation: Deviation) -> str:
+    """What the reason adds when deviations are tolerated: the rate and the policy that allows it."""
+    if not deviation.deviations or not deviation.within_tolerance:
+        return ""
+    return f"; {deviation.display}: within the policy's tolerable rate, so the control does not fail on them"
+
+
+def _population(ctx: CheckContext, population_sql: str, params: Params) -> int:
+    """Count the population and store its audit sample in a_sample: the `sample_size` units with the
+    lowest rank sha256(seed || ':' || key), seed = sample_seed(digest, control)."""
+    units = f"SELECT {', '.join(POPULATION_COLUMNS)} FROM ({population_sql})"
+    population = scalar(ctx, f"SELECT count(*) FROM ({units})", params)
+    size = sample_size(population, ctx.policy.sampling)
+    if size == 0:
+        return population
+    # the engine creates a_sample afresh per assessment; a check run on its own creates it here
+    ctx.con.execute(SAMPLE_DDL.replace("CREATE OR REPLACE TABLE", "CREATE TABLE IF NOT EXISTS"))
+    control, seed = params.add(ctx.control_id), params.add(sample_seed(ctx.digest, ctx.control_id))
+    insert = (
+        f"INSERT INTO a_sample SELECT {control}, {', '.join(POPULATION_COLUMNS)}, key, sha256({seed} || ':' || key) "
+        f"AS rank FROM (SELECT *, {SAMPLE_KEY} AS key FROM ({units})) ORDER BY rank, _source, _rec LIMIT {int(size)}"
+    )
+    ctx.con.execute(insert, params.for_sql(insert))
+    return population
 
 
 def _gap(ctx: CheckContext, row: tuple[Any, ...]) -> Gap:
@@ -420,13 +528,14 @@ def _gap(ctx: CheckContext, row: tuple[Any, ...]) -> Gap:
     )
 
 
-def _status(total: int, excepted: int, violations: int) -> Status:
-    if violations:
+def _status(total: int, excepted: int, violations: int, *, tolerated: bool) -> Status:
+    """Rules 3-6 of the module docstring; violations within the tolerable rate do not fail the control."""
+    if violations and not tolerated:
         return Status.FAIL
+    if total - excepted - violations > 0:
+        return Status.PARTIAL
     if total and excepted == total:
         return Status.EXCEPTED
-    if total > excepted:
-        return Status.PARTIAL
     return Status.PASS
 
 

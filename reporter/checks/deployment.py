@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reporter.checks.base import CheckContext, CheckOutcome, ExceptionScope, evaluate, record_gap
+from reporter.checks.base import CheckContext, CheckOutcome, ExceptionScope, evaluate, record_gap, record_unit
 from reporter.checks.registry import register
 from reporter.store.sql import Params
 
@@ -53,7 +53,7 @@ def unresolved_failures(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("deployments",),
-        population_sql=f"SELECT count(*) FROM ({failed})",
+        population_sql=f"SELECT {record_unit('d', 'deployments', asset_id='d.asset_id')} FROM ({failed}) d",
         gaps_sql=gaps,
         noun="failed, partial or pending-reboot deployments",
         params=params,
@@ -76,7 +76,7 @@ def change_record(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("deployments",),
-        population_sql=f"SELECT count(*) FROM ({done})",
+        population_sql=f"SELECT {record_unit('d', 'deployments', asset_id='d.asset_id')} FROM ({done}) d",
         gaps_sql=gaps,
         noun="deployments",
         params=params,

@@ -4,7 +4,7 @@ integrity-protected (auditree: stale evidence is an error, not a pass). Read fro
 
 from __future__ import annotations
 
-from reporter.checks.base import CheckContext, CheckOutcome, ExceptionScope, evaluate, gap_select
+from reporter.checks.base import CheckContext, CheckOutcome, ExceptionScope, evaluate, gap_select, unit_select
 from reporter.checks.registry import register
 from reporter.store.sql import Params
 
@@ -66,10 +66,11 @@ def completeness(ctx: CheckContext) -> CheckOutcome:
         SELECT {gap_select(kind="kinds", record_id="k.kind", source="COALESCE(s.first, '')", message=message)}
         FROM ({table}) k LEFT JOIN ({listed}) s ON s.kind = k.kind
         WHERE NOT list_contains({present}::VARCHAR[], k.kind)"""
+    unit = unit_select(kind="kinds", record_id="k.kind", source="COALESCE(s.first, '')")
     return evaluate(
         ctx,
         needs=(),
-        population_sql=f"SELECT count(*) FROM ({table})",
+        population_sql=f"SELECT {unit} FROM ({table}) k LEFT JOIN ({listed}) s ON s.kind = k.kind",
         gaps_sql=gaps,
         noun="record kinds the control families need",
         params=params,
@@ -115,7 +116,7 @@ def freshness(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=(),
-        population_sql="SELECT count(*) FROM sources",
+        population_sql=f"SELECT {unit_select(kind='sources', record_id='s.path', source='s.path')} FROM sources s",
         gaps_sql=gaps,
         noun="evidence sources",
         params=params,
@@ -140,7 +141,7 @@ def integrity(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=(),
-        population_sql="SELECT count(*) FROM sources",
+        population_sql=f"SELECT {unit_select(kind='sources', record_id='s.path', source='s.path')} FROM sources s",
         gaps_sql=gaps,
         noun="evidence sources",
         exceptions=ExceptionScope.NONE,

@@ -5,7 +5,7 @@ Exceptions cannot cover the gaps of these controls (ExceptionScope.NONE)."""
 
 from __future__ import annotations
 
-from reporter.checks.base import CheckContext, CheckOutcome, ExceptionScope, evaluate, record_gap
+from reporter.checks.base import CheckContext, CheckOutcome, ExceptionScope, evaluate, record_gap, record_unit
 from reporter.checks.registry import register
 from reporter.store.sql import Params
 
@@ -77,7 +77,7 @@ def completeness(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("exceptions",),
-        population_sql=f"SELECT count(*) FROM ({active})",
+        population_sql=f"SELECT {record_unit('e', 'exceptions')} FROM ({active}) e",
         gaps_sql=gaps,
         noun="active exceptions",
         params=params,
@@ -121,7 +121,7 @@ def expired(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("exceptions", "findings"),
-        population_sql=f"SELECT count(*) FROM ({lapsed})",
+        population_sql=f"SELECT {record_unit('e', 'exceptions')} FROM ({lapsed}) e",
         gaps_sql=gaps,
         noun="exceptions expired before as_of",
         params=params,
@@ -178,7 +178,7 @@ def compensating_controls(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("exceptions", "findings"),
-        population_sql=f"SELECT count(*) FROM ({covering})",
+        population_sql=f"SELECT {record_unit('e', 'exceptions')} FROM ({covering}) e",
         gaps_sql=gaps,
         noun="active exceptions covering urgent exposure",
         params=params,
@@ -216,7 +216,7 @@ def duration(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("exceptions",),
-        population_sql=f"SELECT count(*) FROM ({known})",
+        population_sql=f"SELECT {record_unit('e', 'exceptions')} FROM ({known}) e",
         gaps_sql=gaps,
         noun="exceptions",
         params=params,
@@ -297,7 +297,7 @@ def scope(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("exceptions", "assets", "findings", "identities"),
-        population_sql=f"SELECT count(*) FROM ({known})",
+        population_sql=f"SELECT {record_unit('e', 'exceptions')} FROM ({known}) e",
         gaps_sql=gaps,
         noun="exceptions",
         params=params,

@@ -3,7 +3,16 @@
 
 from __future__ import annotations
 
-from reporter.checks.base import CheckContext, CheckOutcome, ExceptionScope, evaluate, gap_select, record_gap
+from reporter.checks.base import (
+    CheckContext,
+    CheckOutcome,
+    ExceptionScope,
+    evaluate,
+    gap_select,
+    record_gap,
+    record_unit,
+    unit_select,
+)
 from reporter.checks.registry import register
 from reporter.models.evidence import Asset
 from reporter.store.sql import Params, ident, literal
@@ -109,10 +118,11 @@ def discovered_not_inventoried(ctx: CheckContext) -> CheckOutcome:
         )
     }
         FROM ({units}) u WHERE u.asset_id IS NULL"""
+    unit = unit_select(kind="observations", record_id="u.first_id", source="u._source", rec="u._rec", line="u._line")
     return evaluate(
         ctx,
         needs=("observations", "assets"),
-        population_sql=f"SELECT count(*) FROM ({units})",
+        population_sql=f"SELECT {unit} FROM ({units}) u",
         gaps_sql=gaps,
         noun="assets observed by discovery in the period",
         params=params,
@@ -145,7 +155,7 @@ def record_completeness(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("assets",),
-        population_sql="SELECT count(*) FROM a_assets WHERE active",
+        population_sql=f"SELECT {record_unit('a', 'assets', asset_id='a.id')} FROM a_assets a WHERE a.active",
         gaps_sql=gaps,
         noun="active assets",
         exceptions=ExceptionScope.CONTROL,
@@ -175,7 +185,7 @@ def scan_coverage(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("assets", "scans"),
-        population_sql=f"SELECT count(*) FROM ({scoped})",
+        population_sql=f"SELECT {record_unit('a', 'assets', asset_id='a.id')} FROM ({scoped}) a",
         gaps_sql=gaps,
         noun="active assets in scan scope",
         params=params,
@@ -203,7 +213,7 @@ def authenticated_scan_coverage(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("assets", "scans"),
-        population_sql=f"SELECT count(*) FROM ({scoped})",
+        population_sql=f"SELECT {record_unit('a', 'assets', asset_id='a.id')} FROM ({scoped}) a",
         gaps_sql=gaps,
         noun="active servers, endpoints, cloud workloads and container images",
         params=params,
@@ -230,7 +240,7 @@ def patch_automation_coverage(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("assets",),
-        population_sql="SELECT count(*) FROM a_assets WHERE active",
+        population_sql=f"SELECT {record_unit('a', 'assets', asset_id='a.id')} FROM a_assets a WHERE a.active",
         gaps_sql=gaps,
         noun="active assets",
         exceptions=ExceptionScope.CONTROL,
@@ -265,7 +275,7 @@ def third_party_assets(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("assets", "scans", "verifications"),
-        population_sql=f"SELECT count(*) FROM ({scoped})",
+        population_sql=f"SELECT {record_unit('a', 'assets', asset_id='a.id')} FROM ({scoped}) a",
         gaps_sql=gaps,
         noun="active third-party and vendor-managed assets",
         params=params,
@@ -310,7 +320,10 @@ def nhi_inventory(ctx: CheckContext) -> CheckOutcome:
         UNION ALL
         SELECT {record_gap("x", "secret_exposures", x_message, asset_id="x.asset_id")}
         FROM ({exposures}) x WHERE x.identity_id IS NULL"""
-    population = f"SELECT (SELECT count(*) FROM ({identities})) + (SELECT count(*) FROM ({exposures}))"
+    population = (
+        f"SELECT {record_unit('i', 'identities', identity_id='i.id')} FROM ({identities}) i UNION ALL "
+        f"SELECT {record_unit('x', 'secret_exposures', asset_id='x.asset_id')} FROM ({exposures}) x"
+    )
     return evaluate(
         ctx,
         needs=("identities", "secret_exposures"),
@@ -347,7 +360,7 @@ def container_coverage(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("assets", "scans"),
-        population_sql=f"SELECT count(*) FROM ({scoped})",
+        population_sql=f"SELECT {record_unit('a', 'assets', asset_id='a.id')} FROM ({scoped}) a",
         gaps_sql=gaps,
         noun="running containers",
         params=params,

@@ -7,7 +7,16 @@ the control it backs read the evidence the same way.
 
 from __future__ import annotations
 
-from reporter.checks.base import CheckContext, CheckOutcome, ExceptionScope, evaluate, gap_select, record_gap
+from reporter.checks.base import (
+    CheckContext,
+    CheckOutcome,
+    ExceptionScope,
+    evaluate,
+    gap_select,
+    ledger_unit,
+    record_gap,
+    record_unit,
+)
 from reporter.checks.registry import register
 from reporter.store.sql import Params
 
@@ -188,6 +197,10 @@ def _gap(message: str, certainty: str = "'violation'") -> str:
     return record_gap("i", "identities", message, identity_id="i.id", certainty=certainty)
 
 
+def _unit() -> str:
+    return record_unit("i", "identities", identity_id="i.id")
+
+
 def _identities(
     ctx: CheckContext,
     params: Params,
@@ -202,7 +215,7 @@ def _identities(
     return evaluate(
         ctx,
         needs=("identities",),
-        population_sql=f"SELECT count(*) FROM ({scope})",
+        population_sql=f"SELECT {_unit()} FROM ({scope}) i",
         gaps_sql=gaps,
         noun=noun,
         params=params,
@@ -254,10 +267,11 @@ def leaked_secret_valid(ctx: CheckContext) -> CheckOutcome:
     late = f"x.closed_at IS NULL OR x.closed_at > x.detected_at + to_hours({hours})"
     gap = record_gap("x", "secret_exposures", message, identity_id="x.identity_id")
     gaps = f"SELECT {gap} FROM ({detected}) x WHERE {late}"
+    unit = record_unit("x", "secret_exposures", identity_id="x.identity_id")
     return evaluate(
         ctx,
         needs=("secret_exposures",),
-        population_sql=f"SELECT count(*) FROM ({detected})",
+        population_sql=f"SELECT {unit} FROM ({detected}) x",
         gaps_sql=gaps,
         noun="detected secret exposures",
         params=params,
@@ -338,7 +352,7 @@ def overprivileged(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("identities",),
-        population_sql=f"SELECT count(*) FROM ({scope})",
+        population_sql=f"SELECT {_unit()} FROM ({scope}) i",
         gaps_sql=gaps,
         noun="enabled non-human identities",
         params=params,
@@ -409,7 +423,8 @@ def environment_isolation(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("identities", "assets"),
-        population_sql=f"SELECT count(DISTINCT identity_id) FROM ({envs})",
+        population_sql=f"SELECT {_unit()} FROM ({existing_identities(as_of)}) i "
+        f"WHERE i.id IN (SELECT identity_id FROM ({envs}))",
         gaps_sql=gaps,
         noun="non-human identities with a known environment",
         params=params,
@@ -440,7 +455,8 @@ def reuse(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("identities", "assets", "agents"),
-        population_sql=f"SELECT count(*) FROM ({reused})",
+        population_sql=f"SELECT {_unit()} FROM ({existing_identities(as_of)}) i "
+        f"JOIN ({reused}) r ON r.identity_id = i.id",
         gaps_sql=gaps,
         noun="non-human identities in use by a workload",
         params=params,
@@ -558,7 +574,8 @@ def patched_but_exposed(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("assets", "findings", "verifications", "identities", "secret_exposures"),
-        population_sql=f"SELECT count(*) FROM ({credentialed_patched_assets(as_of)})",
+        population_sql=f"SELECT {record_unit('a', 'assets', asset_id='a.id')} "
+        f"FROM ({credentialed_patched_assets(as_of)}) p JOIN assets a ON a.id = p.asset_id",
         gaps_sql=gaps,
         noun="patched assets using a non-human identity (urgent, critical and high instances all verified fixed)",
         params=params,
@@ -597,7 +614,7 @@ def post_patch_rotation(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("findings", "verifications", "identities"),
-        population_sql=f"SELECT count(DISTINCT finding_id) FROM ({links})",
+        population_sql=f"SELECT DISTINCT {ledger_unit('l')} FROM ({links}) l",
         gaps_sql=gaps,
         noun="credential-exposing instances verified fixed on assets with static credentials",
         params=params,

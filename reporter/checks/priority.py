@@ -11,6 +11,7 @@ from reporter.checks.base import (
     evaluate,
     gap_select,
     insufficient,
+    ledger_unit,
     missing_kinds,
     scalar,
 )
@@ -56,7 +57,7 @@ def sla_compliance(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("findings", "verifications"),
-        population_sql=f"SELECT count(*) FROM ({cohort})",
+        population_sql=f"SELECT {ledger_unit('l')} FROM ({cohort}) l",
         gaps_sql=gaps,
         noun="finding-instances due in the period",
         params=params,
@@ -111,7 +112,7 @@ def kev_compliance(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("findings", "verifications"),
-        population_sql=f"SELECT count(*) FROM ({cohort})",
+        population_sql=f"SELECT {ledger_unit('l')} FROM ({cohort}) l",
         gaps_sql=gaps,
         noun="KEV finding-instances past their due date",
         params=params,
@@ -138,7 +139,7 @@ def internet_facing_overdue(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("findings", "assets"),
-        population_sql=f"SELECT count(*) FROM ({exposed})",
+        population_sql=f"SELECT {ledger_unit('l')} FROM ({exposed}) l",
         gaps_sql=gaps,
         noun="open critical/high/KEV instances on internet-facing assets",
         params=params,
@@ -161,7 +162,7 @@ def overdue_backlog(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("findings",),
-        population_sql=f"SELECT count(*) FROM ({backlog})",
+        population_sql=f"SELECT {ledger_unit('l')} FROM ({backlog}) l",
         gaps_sql=gaps,
         noun="open finding-instances with a deadline",
         params=params,

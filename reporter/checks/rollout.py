@@ -3,7 +3,16 @@ reassessed, re-open the fixes they undo, and end in permanent fixes (SP 800-40r4
 
 from __future__ import annotations
 
-from reporter.checks.base import CheckContext, CheckOutcome, ExceptionScope, evaluate, gap_select, record_gap
+from reporter.checks.base import (
+    CheckContext,
+    CheckOutcome,
+    ExceptionScope,
+    evaluate,
+    gap_select,
+    record_gap,
+    record_unit,
+    unit_select,
+)
 from reporter.checks.registry import register
 from reporter.store.sql import Params
 
@@ -83,7 +92,7 @@ def reassessment(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("rollout_events",),
-        population_sql=f"SELECT count(*) FROM ({due})",
+        population_sql=f"SELECT {record_unit('r', 'rollout_events')} FROM ({due}) r",
         gaps_sql=gaps,
         noun="failed rollouts, rollbacks and emergency changes due for reassessment",
         params=params,
@@ -144,10 +153,15 @@ def rollback_reopened(ctx: CheckContext) -> CheckOutcome:
     }
         FROM ({undone}) u JOIN a_instances i ON i.asset_id = u.asset_id AND i.vuln_id = u.vuln_id
         WHERE u.clean_after IS NULL"""
+    # the instance a rolled-back fix is about, even when no finding record names it
+    unit = unit_select(
+        kind="findings", record_id="i.finding_id", source="i._source", rec="i._rec", line="i._line",
+        asset_id="u.asset_id", vuln_id="u.vuln_id",
+    )  # fmt: skip
     return evaluate(
         ctx,
         needs=("rollout_events", "deployments", "verifications"),
-        population_sql=f"SELECT count(*) FROM ({undone})",
+        population_sql=f"SELECT {unit} FROM ({undone}) u LEFT JOIN a_instances i USING (asset_id, vuln_id)",
         gaps_sql=gaps,
         noun="verified fixes undone by a rollback",
         exceptions=ExceptionScope.FINDINGS,
@@ -199,7 +213,7 @@ def emergency_mitigation_replaced(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("rollout_events", "verifications"),
-        population_sql=f"SELECT count(*) FROM ({events})",
+        population_sql=f"SELECT {record_unit('r', 'rollout_events')} FROM ({events}) r",
         gaps_sql=gaps,
         noun="emergency mitigations",
         params=params,

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from reporter.checks.base import CheckContext, CheckOutcome, ExceptionScope, evaluate, gap_select, record_gap
+from reporter.checks.base import (
+    CheckContext,
+    CheckOutcome,
+    ExceptionScope,
+    evaluate,
+    gap_select,
+    ledger_unit,
+    record_gap,
+    record_unit,
+)
 from reporter.checks.registry import register
 from reporter.store.sql import Params
 
 _TS = "strftime({0}, '%Y-%m-%d %H:%MZ')"
+
+# A successful deployment as a population unit (one per deployment, whatever its targets).
+_DEPLOYMENT = record_unit("d", "deployments", asset_id="d.asset_id")
 
 
 @register("verification.unverified_success")
@@ -26,7 +38,7 @@ def unverified_success(ctx: CheckContext) -> CheckOutcome:
         "FROM a_dep_check"
     )
     due = f"SELECT * FROM ({targets}) WHERE deadline <= {as_of}"
-    population = f"SELECT count(DISTINCT id) FROM ({due})"
+    population = f"SELECT {_DEPLOYMENT} FROM deployments d WHERE d.id IN (SELECT id FROM ({due}))"
     message = (
         f"'deployment ' || d.id || ' succeeded ' || {_TS.format('d.completed_at')} || '; no verification of ' "
         f"|| u.vulns || ' on ' || d.asset_id || ' by ' || {_TS.format('u.deadline')} "
@@ -60,7 +72,7 @@ def still_vulnerable(ctx: CheckContext) -> CheckOutcome:
     params = Params()
     first = "SELECT id, asset_id, completed_at, vuln_id, first FROM a_dep_check"
     checked = f"SELECT * FROM ({first}) WHERE first IS NOT NULL"
-    population = f"SELECT count(DISTINCT id) FROM ({checked})"
+    population = f"SELECT {_DEPLOYMENT} FROM deployments d WHERE d.id IN (SELECT id FROM ({checked}))"
     message = (
         f"'deployment ' || d.id || ' succeeded ' || {_TS.format('d.completed_at')} || ' but ' "
         "|| CASE WHEN u.first.derived THEN 'rescan ' || u.first.scan_id || ' (' || u.first.src || ')' "
@@ -111,7 +123,7 @@ def closure_evidence(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("findings", "verifications"),
-        population_sql=f"SELECT count(*) FROM ({closed})",
+        population_sql=f"SELECT {ledger_unit('l')} FROM ({closed}) l",
         gaps_sql=gaps,
         noun="closed finding-instances",
         exceptions=ExceptionScope.CONTROL,
@@ -144,7 +156,7 @@ def fix_without_change(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("findings", "verifications", "deployments"),
-        population_sql="SELECT count(*) FROM a_ledger WHERE is_fixed",
+        population_sql=f"SELECT {ledger_unit('l')} FROM a_ledger l WHERE l.is_fixed",
         gaps_sql=gaps,
         noun="verified fixes",
         exceptions=ExceptionScope.CONTROL,
@@ -181,7 +193,7 @@ def ephemeral_unverified(ctx: CheckContext) -> CheckOutcome:
     return evaluate(
         ctx,
         needs=("assets", "findings", "verifications"),
-        population_sql=f"SELECT count(*) FROM ({vanished})",
+        population_sql=f"SELECT {ledger_unit('l')} FROM ({vanished}) l",
         gaps_sql=gaps,
         noun="finding-instances on vanished ephemeral assets",
         params=params,
@@ -217,10 +229,11 @@ def contradicted_by_scan(ctx: CheckContext) -> CheckOutcome:
     gaps = f"""
         SELECT {record_gap("v", "verifications", message, asset_id="v.asset_id", vuln_id="v.i_vuln")}
         FROM ({records}) v JOIN ({later}) c ON c.id = v.id"""
+    unit = record_unit("v", "verifications", asset_id="v.asset_id", vuln_id="v.i_vuln")
     return evaluate(
         ctx,
         needs=("verifications", "scans", "findings"),
-        population_sql=f"SELECT count(*) FROM ({records})",
+        population_sql=f"SELECT {unit} FROM ({records}) v",
         gaps_sql=gaps,
         noun="not-vulnerable verification records of scanned findings",
         params=params,

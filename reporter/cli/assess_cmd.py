@@ -26,6 +26,7 @@ from reporter.cli.bundle_options import (
     refuse_outputs_in_bundle,
 )
 from reporter.cli.common import MappingsOption, app, echo, err, guarded
+from reporter.cli.key_options import SealKeyOption, seal_key_ids
 from reporter.cli.validate_cmd import render_text
 from reporter.errors import ExitCode, UsageError, printable
 from reporter.models.plausible import implausible
@@ -192,14 +193,16 @@ def assess(
     max_file_mib: MaxFileOption = DEFAULT_MAX_FILE_MIB,
     max_line_mib: MaxLineOption = DEFAULT_MAX_LINE_MIB,
     memory_limit: MemoryOption = None,
+    seal_key: SealKeyOption = None,
 ) -> None:
     """Assess a valid bundle against the control library. Exit 0, 1 (gaps at --fail-on, or a regression
     with --fail-on-regression), 2 usage, 3 invalid."""
     with guarded(), progress_bar(output is not None) as progress:
         baselines = read_baselines(baseline, fail_on_regression)
+        trusted = seal_key_ids(seal_key)
         refuse_outputs_in_bundle(bundle, output=output, db=db)
         library = load_library([mappings] if mappings else [])
-        options = load_options(db, max_file_mib, max_line_mib, memory_limit, progress)
+        options = replace(load_options(db, max_file_mib, max_line_mib, memory_limit, progress), seal_keys=trusted)
         result = run(bundle, library, options, as_of, max_gaps)
         if result.assessment is None:
             err(render_text(result.validation, quiet=True).rstrip())

@@ -143,9 +143,7 @@ def report(
             err(render_text(result.validation, quiet=True).rstrip())
             raise typer.Exit(int(ExitCode.INVALID))
         assessment = with_comparison(result.assessment, baselines)
-        inputs = request.inputs(assessment, result.exports, library)
-        if baselines:  # the view compares through assessment.comparison, which spans every baseline
-            inputs = replace(inputs, baseline=baselines[-1])
+        inputs = request.inputs(assessment, result.exports, library)  # the view reads assessment.comparison
         files = render_report(inputs, request.formats)
         if signer is not None:
             files[ATTESTATION_FILE] = attestation(files, inputs, max_gaps, signer)
@@ -187,7 +185,6 @@ def _request(
 ) -> ReportRequest:
     return prepare(
         formats,
-        baseline=None,  # read_baselines reads them: --baseline repeats
         logo=logo,
         title=title,
         classification=classification,

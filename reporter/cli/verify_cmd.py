@@ -129,7 +129,14 @@ def _show(outcome: Verification, output_format: VerifyFormat) -> None:
         return
     attested = sum(1 for c in outcome.files if c.status == "ok")
     when = fmt.moment(outcome.signed_at) if outcome.signed_at else "an unknown time"
-    again = "; re-performed: results.json identical" if outcome.reperformed else ""
+    again = ""
+    if outcome.reperformed:  # without a results.json in the set, the attested SHA-256 is what it matched
+        held = any(c.name == RESULTS for c in outcome.files)
+        again = (
+            "; re-performed: results.json identical"
+            if held
+            else "; re-performed: the results match the SHA-256 the attestation records (the set holds no results.json)"
+        )
     echo(
         f"{printable(outcome.directory)}: verified — {attested} file(s) of report {outcome.report_id}, signed with key "
         f"{outcome.key_id} at {when}{again}"

@@ -169,6 +169,50 @@ class FreshnessPolicy(StrictModel):
     per_kind: dict[str, int] = Field(default_factory=dict, description="max_age_days per kind.")
 
 
+class TolerancePolicy(StrictModel):
+    """Tolerable deviation rates: the share of a control's population that may deviate before the
+    control fails (docs/controls.md, "Deviation and tolerable rate"). The default 0 fails a control on
+    its first unexcepted violation."""
+
+    default_rate: float = Field(
+        default=0.0, ge=0.0, lt=1.0, description="Tolerable deviation rate of every control (0 = none tolerated)."
+    )
+    controls: dict[str, float] = Field(
+        default_factory=dict, description="Tolerable deviation rate per control id, overriding the default."
+    )
+
+    @field_validator("controls")
+    @classmethod
+    def _rates(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = [f"{k}: {v}" for k, v in value.items() if not 0.0 <= v < 1.0]
+        if bad:
+            raise ValueError(f"a tolerable rate is at least 0 and below 1 ({', '.join(bad)})")
+        return value
+
+    def rate_for(self, control_id: str) -> float:
+        """The tolerable deviation rate of one control."""
+        return self.controls.get(control_id, self.default_rate)
+
+
+class SamplingPolicy(StrictModel):
+    """Audit samples (docs/report.md, "Audit samples"): the attribute-sampling design that sizes each
+    control's reproducible sample of its population, for an auditor to re-perform the check by hand.
+    Size n = ceil(ln(1 - confidence) / ln(1 - tolerable_rate)), zero deviations expected (the
+    zero-deviation column of the AICPA attribute sampling tables; AU-C 530; ISACA ITAF 2208)."""
+
+    confidence: float = Field(
+        default=0.95, gt=0.0, lt=1.0, description="Confidence of the audit sample design (AU-C 530; ISACA ITAF 2208)."
+    )
+    tolerable_rate: float = Field(
+        default=0.05,
+        gt=0.0,
+        lt=1.0,
+        description="Deviation rate the audit sample is sized for, 0.95/0.05 → 59 records (docs/report.md, "
+        "Audit samples); a control's own tolerable rate is `tolerance`.",
+    )
+    max_size: int | None = Field(default=None, ge=1, description="Upper bound on every control's sample size [O].")
+
+
 class Policy(StrictModel):
     """The resolved policy in force for an assessment."""
 
@@ -182,6 +226,8 @@ class Policy(StrictModel):
     scans: ScanPolicy = Field(default_factory=ScanPolicy)
     inventory: InventoryPolicy = Field(default_factory=InventoryPolicy)
     freshness: FreshnessPolicy = Field(default_factory=FreshnessPolicy)
+    tolerance: TolerancePolicy = Field(default_factory=TolerancePolicy)
+    sampling: SamplingPolicy = Field(default_factory=SamplingPolicy)
 
 
 class SlaOverrides(StrictModel):
@@ -207,3 +253,5 @@ class PolicyFile(StrictModel):
     scans: ScanPolicy | None = None
     inventory: InventoryPolicy | None = None
     freshness: FreshnessPolicy | None = None
+    tolerance: TolerancePolicy | None = None
+    sampling: SamplingPolicy | None = None

@@ -84,6 +84,65 @@ class Measure(StrictModel):
     display: str = Field(description="The value as printed: '71.4 % (312/437)', 'n/a (no population)'.")
 
 
+def rate_text(rate: float) -> str:
+    """A rate as printed: '5 %', '7.5 %', and two decimals below 1 % ('0.18 %'), where one decimal would
+    print 3/1,666 and 4/1,666 alike; trailing zeros dropped."""
+    text = f"{rate * 100:.2f}" if rate < 0.01 else f"{rate * 100:.1f}"
+    return text.rstrip("0").rstrip(".") + " %"
+
+
+class Deviation(StrictModel):
+    """How much of a control's population deviates, against the tolerable rate the policy sets
+    (docs/controls.md, "Deviation and tolerable rate")."""
+
+    deviations: int = Field(description="Unexcepted violations: confirmed gaps no exception covers.")
+    population: int
+    rate: float | None = Field(description="deviations / population (null without a population).")
+    tolerable_rate: float = Field(description="The policy's tolerable deviation rate for this control.")
+    within_tolerance: bool = Field(description="rate <= tolerable_rate: the control does not fail on these deviations.")
+    display: str = Field(description="As printed: '0.2 % (3/1,666) deviate; tolerable 0 %'.")
+
+
+class SampleResult(StrEnum):
+    """What the control says of one sampled record."""
+
+    DEVIATION = "deviation"  # an unexcepted violation gap of the control on this record
+    EXCEPTED = "excepted"  # gaps on it, each covered by a valid exception
+    UNDETERMINED = "undetermined"  # a gap the evidence cannot decide (certainty unknown)
+    CONFORMS = "conforms"  # no gap of the control on this record
+
+
+class SampleRecord(StrictModel):
+    """One record of a control's audit sample, with its evidence, for re-performance by hand."""
+
+    kind: str = Field(description="Record kind of the population unit (or 'sources', 'kinds').")
+    record_id: str
+    asset_id: str | None = None
+    vuln_id: str | None = None
+    identity_id: str | None = None
+    source: str = Field(description="Evidence file, relative to the bundle root ('' when none).")
+    line: int | None = None
+    record: int | None = Field(default=None, description="Record number within the file.")
+    sha256: str | None = Field(default=None, description="SHA-256 of the evidence file.")
+    key: str = Field(description="Selection key: kind|record_id|asset_id|vuln_id|identity_id, empty when absent.")
+    rank: str = Field(description="sha256(seed + ':' + key), hex: the sample is the population's n lowest ranks.")
+    result: SampleResult
+    message: str | None = Field(default=None, description="The control's gap on this record, if any.")
+
+
+class Sample(StrictModel):
+    """A control's reproducible random sample of its population (docs/report.md, "Audit samples")."""
+
+    population: int
+    confidence: float = Field(description="Confidence level of the sample design.")
+    tolerable_rate: float = Field(description="Planned tolerable deviation rate of the sample design.")
+    size: int = Field(description="min(population, ceil(ln(1 - confidence) / ln(1 - tolerable_rate)), max_size).")
+    seed: str = Field(description="sha256(bundle digest + ':' + control id), hex.")
+    method: str = Field(description="How the sample was selected, in words an auditor can follow.")
+    deviations: int = Field(description="Sampled records the control flags as deviations.")
+    records: list[SampleRecord] = Field(default_factory=list, description="In selection order (rank).")
+
+
 class ControlResult(StrictModel):
     """The evaluation of one control."""
 
@@ -102,6 +161,16 @@ class ControlResult(StrictModel):
     owners: list[str] = Field(default_factory=list, description="Owners named by the unexcepted gaps.")
     evidence_kinds: list[str] = Field(default_factory=list)
     metrics: list[str] = Field(default_factory=list)
+    deviation: Deviation | None = Field(
+        default=None, description="Deviation rate against the tolerable rate (null when the control has no population)."
+    )
+    open_by_risk: dict[str, int] = Field(
+        default_factory=dict,
+        description="Unexcepted gaps still open at as_of, per risk level (exact, however many gaps are listed).",
+    )
+    sample: Sample | None = Field(
+        default=None, description="Audit sample of the population (null when the check could not run)."
+    )
 
 
 class MetricValue(StrictModel):
@@ -345,6 +414,14 @@ class Comparison(StrictModel):
     regressions: list[str] = Field(description="What --fail-on-regression fails on (empty: no regression).")
 
 
+class Conclusion(StrictModel):
+    """The overall conclusion: one of four outcomes by a fixed rule (docs/report.md, "Overall conclusion")."""
+
+    outcome: Literal["effective", "effective with exceptions", "not effective", "cannot conclude"]
+    reasons: list[str] = Field(default_factory=list, description="Every condition of the rule that decided it.")
+    text: str = Field(description="The outcome with its reasons, as one sentence.")
+
+
 class Assessment(StrictModel):
     """`results.json`."""
 
@@ -361,6 +438,9 @@ class Assessment(StrictModel):
     exceptions: list[ExceptionEntry] = Field(default_factory=list, description="The exceptions register, by id.")
     frameworks: FrameworkStatus
     limitations: list[str] = Field(default_factory=list)
+    conclusion: Conclusion | None = Field(
+        default=None, description="The overall conclusion (absent only in results written before it existed)."
+    )
     comparison: Comparison | None = Field(
         default=None,
         exclude_if=lambda v: v is None,

@@ -119,12 +119,6 @@ class Comparison:
     regressions: tuple[str, ...] = ()
 
 
-def compare(current: Assessment, baseline: Assessment) -> Comparison:
-    """The report's view of the change: from the comparison in the results when it has one (it may
-    span several baselines), else computed against this one baseline."""
-    return view(current.comparison or compare_results(current, [baseline]))
-
-
 def compare_results(current: Assessment, baselines: Sequence[Assessment]) -> ResultsComparison:
     """The `comparison` section of results.json: deltas against the latest baseline by period, the
     trend over all of them. At least one baseline."""

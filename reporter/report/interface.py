@@ -15,7 +15,7 @@ from reporter.report.view.model import ReportView
 # spends ~10-40 ms per table row). The complete data is in results.json and the CSV exports.
 DETAIL_ROWS = 200  # the main lists: still-vulnerable deployments, evidence index, exceptions, framework items
 SECTION_GAP_ROWS = 10  # gap lists of other controls inside the topical sections
-GAPS_PER_CONTROL = 2  # gaps shown under each control in "Findings and remediation actions"
+GAPS_PER_CONTROL = 1  # gaps under each control in "Findings and remediation actions" (the rest: explorer, CSV)
 
 
 class DateBasis(StrEnum):
@@ -44,6 +44,9 @@ class RenderLimits:
     timeout_s: float = 240.0  # CPU seconds of the renderer (RLIMIT_CPU): the guard against a runaway document
     wall_s: float = 900.0  # wall clock: generous, so that a busy machine (a shared CI runner) still finishes
     memory_mib: int = 2048  # address space (RLIMIT_AS), not resident memory; the sample peaks near 450 MiB
+    # findings.csv is attached to the PDF up to this size; above it (millions of gaps) the renderer would
+    # hold it several times over within memory_mib, so it is only written next to the PDF, which says so
+    attach_max_bytes: int = 64 * 1024 * 1024
     detail_rows: int = DETAIL_ROWS
     section_gap_rows: int = SECTION_GAP_ROWS
     gaps_per_control: int = GAPS_PER_CONTROL
@@ -53,14 +56,13 @@ class RenderLimits:
 class ReportInputs:
     """One report's data: the assessment, its CSV exports, the library it was assessed with, the
     document date (the as-of instant, --generated-at or SOURCE_DATE_EPOCH, chosen by the caller; see
-    DateBasis) and an optional baseline."""
+    DateBasis). The change against baselines is the assessment's own `comparison`."""
 
     assessment: Assessment
     exports: Mapping[str, bytes]
     library: Library
     generated_at: datetime
     options: ReportOptions = field(default_factory=ReportOptions)
-    baseline: Assessment | None = None
     limits: RenderLimits = field(default_factory=RenderLimits)
     date_basis: DateBasis = DateBasis.GIVEN
 
@@ -74,3 +76,8 @@ class RenderContext:
 
 
 Renderer = Callable[[RenderContext], dict[str, bytes]]
+
+
+def findings_attached(inputs: ReportInputs) -> bool:
+    """Whether findings.csv is attached to the PDF: it is, up to `RenderLimits.attach_max_bytes`."""
+    return len(inputs.exports.get("findings.csv", b"")) <= inputs.limits.attach_max_bytes

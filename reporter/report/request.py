@@ -13,24 +13,24 @@ from reporter.errors import UsageError
 from reporter.models.results import Assessment
 from reporter.report.formats import ReportFormat, parse_formats
 from reporter.report.interface import DateBasis, ReportInputs, ReportOptions
-from reporter.report.loaders import document_date, read_baseline, read_logo
+from reporter.report.loaders import document_date, read_logo
 
 MAX_TEXT = 200
 
 
 @dataclass(frozen=True)
 class ReportRequest:
-    """What to produce, with the already-read baseline and logo."""
+    """What to produce, with the already-read logo (baselines are compared into the assessment's
+    `comparison` before the report: reporter.cli.assess_cmd.with_comparison)."""
 
     formats: tuple[ReportFormat, ...]
     options: ReportOptions
-    baseline: Assessment | None
     document_date: tuple[datetime, DateBasis] | None  # None: the assessment instant
 
     def inputs(self, assessment: Assessment, exports: Mapping[str, bytes], library: Library) -> ReportInputs:
         """The renderer inputs for an assessment made for this request."""
         moment, basis = self.document_date or (assessment.as_of, DateBasis.AS_OF)
-        return ReportInputs(assessment, exports, library, moment, self.options, self.baseline, date_basis=basis)
+        return ReportInputs(assessment, exports, library, moment, self.options, date_basis=basis)
 
 
 def _text(name: str, value: str | None) -> str | None:
@@ -45,7 +45,6 @@ def _text(name: str, value: str | None) -> str | None:
 def prepare(
     formats: str,
     *,
-    baseline: Path | None,
     logo: Path | None,
     title: str | None,
     classification: str | None,
@@ -63,6 +62,5 @@ def prepare(
     return ReportRequest(
         formats=parse_formats(formats),
         options=options,
-        baseline=read_baseline(baseline) if baseline else None,
         document_date=document_date(generated_at, environ),
     )

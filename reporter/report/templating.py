@@ -14,6 +14,8 @@ from typing import Literal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from reporter.report.explore import Explorer
+from reporter.report.explore import stylesheet as explore_css
 from reporter.report.view.model import Figure, ReportView, Table
 from reporter.resources import templates_dir
 
@@ -134,20 +136,27 @@ def column_widths(view: ReportView) -> set[int]:
     return widths
 
 
-def csp(css: str) -> str:
+def csp(css: str, script_hash: str | None = None) -> str:
     """Content-Security-Policy: nothing may load; the one inline style is allowed by its hash; images
-    only as data: URIs (the logo); no scripts, no forms, no base URL."""
+    only as data: URIs (the logo); no forms, no base URL; no script, or only the explorer's inline
+    script by its hash (never 'unsafe-inline')."""
     digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode()
+    scripts = script_hash or "'none'"
     return (
-        f"default-src 'none'; style-src 'sha256-{digest}'; img-src data:; font-src 'none'; script-src 'none'; "
+        f"default-src 'none'; style-src 'sha256-{digest}'; img-src data:; font-src 'none'; script-src {scripts}; "
         "connect-src 'none'; base-uri 'none'; form-action 'none'"
     )
 
 
-def render_document(view: ReportView, target: Target) -> str:
-    """The report as one HTML document for the target."""
+def render_document(view: ReportView, target: Target, explorer: Explorer | None = None) -> str:
+    """The report as one HTML document for the target; the HTML with the explorer when given (the PDF
+    never has it)."""
+    explorer = explorer if target == "html" else None
     css = stylesheet(target, column_widths(view))
+    if explorer is not None:
+        css += explore_css()
     template = environment().get_template("report.html")
     logo = view.cover.logo_data_uri if target == "html" else LOGO_ASSET
-    style = Markup(css)  # noqa: S704 - our own stylesheet, checked for "</" above
-    return template.render(view=view, target=target, css=style, csp=csp(css), logo_src=logo)
+    style = Markup(css)  # noqa: S704 - our own stylesheets, checked for "</" above
+    policy = csp(css, explorer.script_hash if explorer else None)
+    return template.render(view=view, target=target, css=style, csp=policy, logo_src=logo, explorer=explorer)

@@ -9,7 +9,15 @@ from datetime import UTC, date, datetime
 import duckdb
 import pytest
 
-from reporter.checks.base import GAPS_DDL, CheckContext, ExceptionScope, evaluate, gap_select
+from reporter.checks.base import (
+    GAPS_DDL,
+    CheckContext,
+    CheckOutcome,
+    ExceptionScope,
+    evaluate,
+    gap_select,
+    unit_select,
+)
 from reporter.models.manifest import Period
 from reporter.models.results import Gap
 from reporter.policy import default_policy
@@ -62,6 +70,10 @@ def _finding(
 
 
 def _run(con: duckdb.DuckDBPyConnection, severity: str = "critical", cap: int = 1000) -> list[Gap]:
+    return _outcome(con, severity, cap).gaps
+
+
+def _outcome(con: duckdb.DuckDBPyConnection, severity: str = "critical", cap: int = 1000) -> CheckOutcome:
     ctx = CheckContext(
         con=con,
         policy=default_policy(),
@@ -80,15 +92,28 @@ def _run(con: duckdb.DuckDBPyConnection, severity: str = "critical", cap: int = 
         identity_id="h.identity_id",
     )
     gaps = f"SELECT {select} FROM hand_gaps h"
-    outcome = evaluate(
+    unit = unit_select(kind="findings", record_id="h.id", source="'hand.jsonl'")  # one unit more than gaps
+    return evaluate(
         ctx,
         needs=("findings",),
-        population_sql="SELECT count(*) + 1 FROM hand_gaps",
+        population_sql=f"SELECT {unit} FROM (SELECT id FROM hand_gaps UNION ALL SELECT 'extra') h",
         gaps_sql=gaps,
         noun="hand-built gaps",
         exceptions=ExceptionScope.NONE,
     )
-    return outcome.gaps
+
+
+def test_open_gaps_per_risk_level_are_exact_when_the_list_is_capped(con: duckdb.DuckDBPyConnection) -> None:
+    due = datetime(2026, 9, 1, tzinfo=UTC)
+    for n in range(30):
+        _finding(con, f"m{n:02d}", due=due)  # medium, open
+    for n in range(4):
+        _finding(con, f"h{n}", severity="high", due=due)  # high, open
+    _finding(con, "closed", severity="high", due=due, fixed=datetime(2026, 9, 10, tzinfo=UTC))  # low: not open
+    outcome = _outcome(con, severity="medium", cap=3)
+    assert len(outcome.gaps) == 3
+    assert outcome.gap_total == 35
+    assert outcome.open_by_risk == {"high": 4, "medium": 30}  # the closed instance's gap is not current
 
 
 def test_kev_internet_facing_overdue_gap_outranks_a_hundred_medium_ones(con: duckdb.DuckDBPyConnection) -> None:

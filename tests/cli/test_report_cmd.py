@@ -58,6 +58,7 @@ def test_writes_the_requested_formats_and_a_summary(tmp_path: Path, bundle: Path
         "ledger.csv",
         "report.html",
         "results.json",
+        "samples.csv",
     ]
     assert "deployments" in stdout
     assert "wrote report.html, results.json, findings.csv, ledger.csv, exceptions.csv" in stdout
@@ -136,4 +137,5 @@ def test_no_staging_leftovers_and_a_rerun_replaces_the_set(tmp_path: Path, bundl
     for _ in range(2):
         code, _, err = _run("report", str(bundle), "-o", str(out), "--format", "json,csv")
         assert code == 0, err
-    assert sorted(p.name for p in out.iterdir()) == ["exceptions.csv", "findings.csv", "ledger.csv", "results.json"]
+    written = ["exceptions.csv", "findings.csv", "ledger.csv", "results.json", "samples.csv"]
+    assert sorted(p.name for p in out.iterdir()) == written

@@ -79,7 +79,7 @@ def test_a_signed_set_verifies_and_reperforms(signed: Path, bundle: Path, pair: 
     assert (signed / ATTESTATION_FILE).exists()
     code, out, err = run("verify", str(signed), "--key", str(pair[1]))
     assert code == 0, err
-    assert "verified — 7 file(s) of report ER-" in out
+    assert "verified — 8 file(s) of report ER-" in out
     code, out, err = run("verify", str(signed), "--key", str(pair[1]), "--bundle", str(bundle))
     assert code == 0, err
     assert "re-performed: results.json identical" in out
@@ -88,6 +88,18 @@ def test_a_signed_set_verifies_and_reperforms(signed: Path, bundle: Path, pair: 
     assert outcome["verified"] is True
     assert outcome["reperformed"] is True
     assert {f["name"] for f in outcome["files"]} == {p.name for p in signed.iterdir()} - {ATTESTATION_FILE}
+
+
+def test_a_set_without_results_json_reperforms_against_the_attested_digest(
+    tmp_path: Path, bundle: Path, pair: tuple[Path, Path]
+) -> None:
+    out = tmp_path / "html-only"
+    code, _, err = run("report", str(bundle), "-o", str(out), "--format", "html", "--sign", str(pair[0]))
+    assert code == 0, err
+    code, text, err = run("verify", str(out), "--key", str(pair[1]), "--bundle", str(bundle))
+    assert code == 0, err
+    assert "re-performed: the results match the SHA-256 the attestation records (the set holds no results.json)" in text
+    assert "results.json identical" not in text
 
 
 def test_reperformance_with_a_baseline_takes_the_signed_comparison(
@@ -117,6 +129,7 @@ def test_reperformance_with_a_baseline_takes_the_signed_comparison(
         "findings.csv",
         "ledger.csv",
         "exceptions.csv",
+        "samples.csv",
         "assessment-results.json",
         "plan-of-action-and-milestones.json",
     ],
@@ -264,3 +277,11 @@ def test_an_untrusted_seal_makes_report_exit_3(tmp_path: Path, bundle: Path, pai
     code, stdout, _ = run("validate", str(bundle), "--seal-key", str(pair[1]), "-q")
     assert code == 3
     assert "seal.untrusted" in stdout
+    results = tmp_path / "results.json"
+    code, _, err = run("assess", str(bundle), "-o", str(results), "--seal-key", str(pair[1]))
+    assert code == 3
+    assert "seal.untrusted" in err
+    assert not results.exists()
+    code, _, err = run("assess", str(bundle), "-o", str(results), "--seal-key", str(tmp_path / "forger.pub"))
+    assert code == 0, err
+    assert json.loads(results.read_bytes())["bundle"]["seal"]["signer"] == "Tester"

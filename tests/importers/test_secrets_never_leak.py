@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.leaks import gitleaks_v8_finding
 from typer.testing import CliRunner
 
 from reporter.cli import app
@@ -30,24 +31,7 @@ COLLECTED = "2026-01-05T10:00:00Z"
 
 
 def gitleaks_v8() -> list[dict[str, Any]]:
-    return [
-        {
-            "RuleID": "generic-api-key",
-            "Description": "Generic API Key",
-            "StartLine": 3,
-            "EndLine": 3,
-            "Match": f'token = "{SECRET}"',
-            "Secret": SECRET,
-            "File": "cfg/app.py",
-            "Commit": "abc123",
-            "Author": "dev",
-            "Email": f"{SECRET}@example.invalid",
-            "Date": "2024-01-01T00:00:00Z",
-            "Message": f"add {SECRET}",
-            "Tags": [SECRET],
-            "Fingerprint": "abc123:cfg/app.py:generic-api-key:3",
-        }
-    ]
+    return [gitleaks_v8_finding(SECRET)]
 
 
 def gitleaks_v7() -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ import pytest
 from reporter.errors import UsageError
 from reporter.models.results import Assessment
 from reporter.models.status import Status
-from reporter.report.baseline import compare, report_id
+from reporter.report.baseline import compare_results, report_id, view
 from reporter.report.interface import DateBasis, ReportInputs
 from reporter.report.loaders import MAX_LOGO_BYTES, document_date, read_baseline, read_logo
 
@@ -45,7 +45,7 @@ def _changed(assessment: Assessment) -> Assessment:
 
 def test_compare_reports_deltas_and_transitions(q3_inputs: ReportInputs) -> None:
     current = q3_inputs.assessment
-    comparison = compare(current, _changed(current))
+    comparison = view(compare_results(current, [_changed(current)]))
     e2 = next(d for d in comparison.ratios if d.label.startswith("E2 "))
     assert e2.change == "+10.0 pp"
     assert e2.direction == "better"

@@ -14,7 +14,8 @@ from report_helpers import SAMPLES, run_cli
 from reporter.cli.assess_cmd import FailOn, exit_code
 from reporter.models.results import Assessment, ControlResult, Gap
 from reporter.models.status import Status
-from reporter.report.baseline import compare, compare_results, gap_key
+from reporter.report.baseline import compare_results, gap_key
+from reporter.report.baseline import view as baseline_view
 from reporter.report.interface import ReportInputs
 from reporter.report.view.build import build_view
 from reporter.report.view.model import Table
@@ -109,7 +110,7 @@ def test_trend_spans_every_baseline_in_period_order(q3_inputs: ReportInputs) -> 
         60.0,
         pytest.approx(100 * (current.headline.verified_removed.value or 0)),
     ]
-    view = compare(current.model_copy(update={"comparison": comparison}), q2)
+    view = baseline_view(comparison)
     assert view.periods[-1] == "this period"
     assert len(view.periods) == 3
     assert view.ratios[1].before == "60.0 %"
@@ -223,7 +224,7 @@ def test_the_trends_section_prints_the_trend_units_and_bounds(q3_inputs: ReportI
     q1, q2 = _earlier(current, 2), _with_gaps(_earlier(current, 1), control, listed, total=5)
     now = _with_gaps(current, control, listed, total=7)
     now = now.model_copy(update={"comparison": compare_results(now, [q1, q2])})
-    view = build_view(dataclasses.replace(q3_inputs, assessment=now, baseline=q2))
+    view = build_view(dataclasses.replace(q3_inputs, assessment=now))
     trends = next(s for s in view.sections if s.id == "trends")
     tables = {b.id: b for b in trends.blocks if isinstance(b, Table)}
     periods = tables["tbl-trend-periods"]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from reporter.assess import conclusion
+from reporter.assess.conclusion import CANNOT_CONCLUDE, EFFECTIVE, NOT_EFFECTIVE, WITH_EXCEPTIONS, conclude
+from reporter.checks.base import deviation_of
 from reporter.models.results import ControlResult, Measure
 from reporter.models.status import Status
-from reporter.report.view import conclusion
-from reporter.report.view.conclusion import CANNOT_CONCLUDE, EFFECTIVE, NOT_EFFECTIVE, WITH_EXCEPTIONS, conclude
 
 
 def _control(n: int, status: Status, severity: str = "high") -> ControlResult:
@@ -40,17 +41,17 @@ PASSES = [Status.PASS] * 8
 
 def test_every_applicable_control_passing_is_effective() -> None:
     found = conclude(_controls(*PASSES, Status.NOT_APPLICABLE), GOOD_E2, GOOD_V5)
-    assert (found.outcome, found.reasons) == (EFFECTIVE, ())
+    assert (found.outcome, found.reasons) == (EFFECTIVE, [])
     assert found.text == "Effective: every applicable control passes."
 
 
 def test_a_minor_failure_or_exception_is_effective_with_exceptions() -> None:
     found = conclude(_controls(*PASSES[:7], Status.FAIL), GOOD_E2, GOOD_V5)
     assert found.outcome == WITH_EXCEPTIONS
-    assert found.reasons == ("TST-08 fail",)
+    assert tuple(found.reasons) == ("TST-08 fail",)
     found = conclude(_controls(*PASSES[:6], Status.EXCEPTED, Status.PARTIAL), GOOD_E2, GOOD_V5)
     assert found.outcome == WITH_EXCEPTIONS
-    assert found.reasons == (
+    assert tuple(found.reasons) == (
         "TST-08 are partial (records the evidence cannot decide)",
         "TST-07 rest on valid exceptions",
     )
@@ -60,7 +61,7 @@ def test_a_failing_critical_control_is_not_effective() -> None:
     controls = [*_controls(*PASSES[:7]), _control(9, Status.FAIL, "critical")]
     found = conclude(controls, GOOD_E2, GOOD_V5)
     assert found.outcome == NOT_EFFECTIVE
-    assert found.reasons == ("critical controls fail (TST-09)",)
+    assert tuple(found.reasons) == ("critical controls fail (TST-09)",)
 
 
 def test_pervasive_failure_is_not_effective_at_the_threshold() -> None:
@@ -68,7 +69,7 @@ def test_pervasive_failure_is_not_effective_at_the_threshold() -> None:
     assert below.outcome == WITH_EXCEPTIONS
     at = conclude(_controls(*PASSES[:6], Status.FAIL, Status.FAIL), GOOD_E2, GOOD_V5)  # 2 of 8: 25 %
     assert at.outcome == NOT_EFFECTIVE
-    assert at.reasons == ("2 of 8 applicable controls (25.0 %) fail (limit: under 25 %)",)
+    assert tuple(at.reasons) == ("2 of 8 applicable controls (25.0 %) fail (limit: under 25 %)",)
 
 
 def test_low_verified_reduction_is_not_effective_even_when_controls_pass() -> None:
@@ -98,18 +99,18 @@ def test_cannot_conclude_wins_over_every_other_outcome(statuses: list[Status], c
     controls = [*_controls(*statuses), _control(99, Status.FAIL, "critical")]
     found = conclude(controls, _ratio(10, 100), coverage)
     assert found.outcome == CANNOT_CONCLUDE
-    assert found.reasons == (reason,)
+    assert tuple(found.reasons) == (reason,)
 
 
 def test_nothing_applicable_cannot_conclude() -> None:
     found = conclude(_controls(Status.NOT_APPLICABLE), GOOD_E2, GOOD_V5)
-    assert (found.outcome, found.reasons) == (CANNOT_CONCLUDE, ("no control applies to the evidence",))
+    assert (found.outcome, found.reasons) == (CANNOT_CONCLUDE, ["no control applies to the evidence"])
 
 
 def test_a_few_insufficient_controls_are_exceptions_not_a_blocker() -> None:
     found = conclude(_controls(*PASSES[:7], Status.INSUFFICIENT_EVIDENCE), GOOD_E2, GOOD_V5)  # 1 of 8
     assert found.outcome == WITH_EXCEPTIONS
-    assert found.reasons == ("TST-08 lack the evidence to be assessed",)
+    assert tuple(found.reasons) == ("TST-08 lack the evidence to be assessed",)
 
 
 def test_the_documented_thresholds() -> None:
@@ -120,3 +121,12 @@ def test_the_documented_thresholds() -> None:
         conclusion.MAX_FAIL_SHARE,
         conclusion.MIN_VERIFIED_REDUCTION,
     ) == (0.25, 0.80, 0.25, 0.50)
+
+
+def test_deviations_within_tolerance_are_named_as_exceptions() -> None:
+    controls = _controls(*PASSES)
+    tolerated = controls[0].model_copy(update={"deviation": deviation_of(3, 1666, 0.002)})
+    found = conclude([tolerated, *controls[1:]], GOOD_E2, GOOD_V5)
+    assert found.outcome == WITH_EXCEPTIONS
+    assert found.reasons == [f"{tolerated.control_id} pass with deviations within the policy's tolerable rate"]
+    assert found.text.startswith("Effective with exceptions: ")

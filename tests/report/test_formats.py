@@ -57,8 +57,9 @@ def test_json_is_byte_for_byte_what_assess_writes(tmp_path: Path, q3_inputs: Rep
 
 def test_csv_is_the_pipeline_export_unchanged(q3_inputs: ReportInputs) -> None:
     files = csv_format.render(RenderContext(q3_inputs, build_view(q3_inputs)))
-    for name in csv_format.FILES:
+    for name in csv_format.EXPORTS:
         assert files[name] is q3_inputs.exports[name]
+    assert set(files) == set(csv_format.FILES) == {*csv_format.EXPORTS, "samples.csv"}
 
 
 def test_csv_without_exports_is_a_render_error(q3_inputs: ReportInputs) -> None:

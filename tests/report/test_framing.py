@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from report_helpers import GENERATED_AT, SAMPLES, assess_for_report
 
+from reporter.assess.conclusion import conclusion_of
 from reporter.catalog.loader import load_library
 from reporter.models.manifest import (
     Assertion,
@@ -70,7 +71,9 @@ def _framed(base: tuple[Assessment, dict[str, bytes]], **controls: dict[str, Any
         for c in assessment.controls
     ]
     bundle = assessment.bundle.model_copy(update={"framing": FRAMING})
-    return _ctx(assessment.model_copy(update={"bundle": bundle, "controls": changed}), exports)
+    # the conclusion is part of the results: recomputed by the rule for the changed controls
+    found = conclusion_of(changed, assessment.metrics, assessment.headline.verified_removed)
+    return _ctx(assessment.model_copy(update={"bundle": bundle, "controls": changed, "conclusion": found}), exports)
 
 
 def _table(blocks: tuple[Any, ...], table_id: str) -> Table:

@@ -10,6 +10,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,10 @@ from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 from report_helpers import SampleReport, render_sample
 
-from reporter.report.view.build import build_view  # noqa: F401  (imported to fail fast if the view breaks)
+from reporter.report.formats.pdf import job
+from reporter.report.interface import RenderContext, RenderLimits, ReportInputs
+from reporter.report.templating import render_document
+from reporter.report.view.build import build_view
 
 pytestmark = pytest.mark.slow
 
@@ -41,6 +45,7 @@ SECTIONS = [
     "Framework: NIST Cybersecurity Framework (CSF) 2.0",
     "Trends against the baseline",
     "Findings and remediation actions",
+    "Audit samples",
     "Limitations",
     "Sign-off",
 ]
@@ -143,6 +148,7 @@ def test_two_runs_are_byte_identical(tmp_path: Path, sample_report: SampleReport
         "report.html",
         "report.pdf",
         "results.json",
+        "samples.csv",
     ]
     for name in first:
         assert (sample_report.directory / name).read_bytes() == (again.directory / name).read_bytes(), name
@@ -201,3 +207,22 @@ def test_every_chart_has_its_full_text_alternative(
     assert len(figures) == len(titles) == len(descs) > 5
     for figure, title, desc in zip(figures, titles, descs, strict=True):
         assert str(figure["/Alt"]) == f"{title}. {desc}"
+
+
+def test_a_findings_csv_over_the_attachment_cap_is_written_next_to_the_pdf_and_said_so(
+    q3_inputs: ReportInputs,
+) -> None:
+    """Millions of gaps make findings.csv too large to attach within the renderer's memory: above
+    `attach_max_bytes` only results.json is attached, and the cover and the limits say where it is."""
+    size = len(q3_inputs.exports["findings.csv"])
+    attached = replace(q3_inputs, limits=RenderLimits(attach_max_bytes=size))
+    assert [a.name for a in job(RenderContext(attached, build_view(attached))).attachments] == [
+        "results.json",
+        "findings.csv",
+    ]
+    capped = replace(q3_inputs, limits=RenderLimits(attach_max_bytes=size - 1))
+    view = build_view(capped)
+    assert [a.name for a in job(RenderContext(capped, view)).attachments] == ["results.json"]
+    page = render_document(view, "pdf")
+    assert "results.json, attached to this PDF; findings.csv, written next to it" in page
+    assert "MiB cap for PDF attachments" in page

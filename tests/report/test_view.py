@@ -29,7 +29,13 @@ OUTLINE = [
     "AI agents",
     "Framework coverage",
 ]
-CLOSING = ["Trends against the baseline", "Findings and remediation actions", "Limitations", "Sign-off"]
+CLOSING = [
+    "Trends against the baseline",
+    "Findings and remediation actions",
+    "Audit samples",
+    "Limitations",
+    "Sign-off",
+]
 
 
 @pytest.fixture(scope="module")

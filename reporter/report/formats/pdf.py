@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from reporter.errors import RenderError
 from reporter.report.formats.json import results_json
-from reporter.report.interface import RenderContext
+from reporter.report.interface import RenderContext, findings_attached
 from reporter.report.sandbox import PdfAttachment, PdfJob, render_pdf
 from reporter.report.templating import render_document
 from reporter.report.view.model import Figure
@@ -20,14 +20,19 @@ def job(ctx: RenderContext) -> PdfJob:
     findings = inputs.exports.get("findings.csv")
     if findings is None:
         raise RenderError("the assessment produced no findings.csv export to attach to the PDF")
-    attachments = (
+    attachments: tuple[PdfAttachment, ...] = (
         PdfAttachment(
             "results.json",
             "Assessment results (format_version 1): every number in this report",
             results_json(inputs.assessment),
         ),
-        PdfAttachment("findings.csv", "Every gap of every control with its evidence file, line and SHA-256", findings),
     )
+    if findings_attached(inputs):  # else the cover says where it is (reporter.report.view.common.findings_where)
+        attachments += (
+            PdfAttachment(
+                "findings.csv", "Every gap of every control with its evidence file, line and SHA-256", findings
+            ),
+        )
     return PdfJob(
         render_document(ctx.view, "pdf"), attachments, inputs.generated_at, inputs.options.logo_png, figure_alts(ctx)
     )

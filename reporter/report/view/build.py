@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from reporter.report.baseline import Comparison, compare, report_id
+from reporter.report.baseline import Comparison, report_id, view
 from reporter.report.interface import ReportInputs
-from reporter.report.view import closing, frameworks, governance, operations, reconciliation, scope, summary
+from reporter.report.view import closing, frameworks, governance, operations, reconciliation, sampling, scope, summary
 from reporter.report.view.common import Ctx
 from reporter.report.view.model import Block, ReportView, Section
 
@@ -20,7 +20,8 @@ Builder = Callable[[], tuple[str, tuple[Block, ...]]]
 def build_view(inputs: ReportInputs) -> ReportView:
     """The whole report as display data."""
     ctx = Ctx(inputs)
-    comparison = compare(inputs.assessment, inputs.baseline) if inputs.baseline is not None else None
+    found = inputs.assessment.comparison
+    comparison = view(found) if found is not None else None
     plan = _plan(ctx, comparison)
     numbers = {section_id: n for n, (section_id, _, _) in enumerate(plan, start=1)}
     trend = str(numbers["trends"])
@@ -80,6 +81,7 @@ def _plan(ctx: Ctx, comparison: Comparison | None) -> list[tuple[str, str, Build
     plan += [
         ("trends", "Trends against the baseline", lambda: closing.trends_section(ctx, comparison)),
         ("findings", "Findings and remediation actions", lambda: closing.findings_section(ctx)),
+        ("samples", "Audit samples", lambda: sampling.sampling_section(ctx)),
         ("limitations", "Limitations", lambda: closing.limitations_section(ctx)),
         ("signoff", "Sign-off", lambda: closing.signoff_section(ctx)),
     ]

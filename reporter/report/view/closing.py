@@ -6,7 +6,14 @@ from reporter.models.results import ControlResult, MetricValue
 from reporter.report import charts, fmt
 from reporter.report.baseline import SHORT, Comparison, Delta
 from reporter.report.view import framing
-from reporter.report.view.common import Ctx, control_risk, gap_rows, risk_counts_text
+from reporter.report.view.common import (
+    Ctx,
+    control_risk,
+    deviation_text,
+    findings_where,
+    gap_rows,
+    risk_counts_text,
+)
 from reporter.report.view.model import (
     Block,
     Cell,
@@ -169,7 +176,9 @@ def actionable(ctx: Ctx) -> list[ControlResult]:
     return sorted(open_, key=plan_key)
 
 
-def plan_key(control: ControlResult) -> tuple[int, int, int, int, int, int, int, str]:
+def plan_key(control: ControlResult) -> tuple[int, int, int, int, int, int, int, int, str]:
+    """Exposure order: the riskiest gap and its KEV, internet-facing and lateness, the open critical and
+    high gaps, then how much of the population deviates, the control's severity and id."""
     risk = control_risk(control)
     lead = next((g.risk for g in control.gaps if g.excepted_by is None and g.risk), None)
     return (
@@ -179,6 +188,7 @@ def plan_key(control: ControlResult) -> tuple[int, int, int, int, int, int, int,
         -((lead.days_overdue or 0) if lead else 0),
         -risk.counts.get("critical", 0),
         -risk.counts.get("high", 0),
+        -(control.deviation.deviations if control.deviation else 0),
         fmt.SEVERITY_ORDER.get(control.severity, 9),
         control.control_id,
     )
@@ -210,7 +220,7 @@ def findings_section(ctx: Ctx) -> Section:
                 Cell(
                     fmt.count(c.gap_total - c.gaps_excepted),
                     kind="num",
-                    note="; ".join(x for x in (risk_counts_text(risk), excepted) if x),
+                    note="; ".join(x for x in (risk_counts_text(risk), excepted, deviation_text(c)) if x),
                 ),
                 Cell(objective),
                 *framing.plan_cells(ctx, c),
@@ -316,7 +326,8 @@ def _first_gaps(ctx: Ctx, controls: list[ControlResult]) -> Table:
     )
     return Table(
         "tbl-first-gaps",
-        f"Riskiest {fmt.count(limit)} gaps of each control (findings.csv lists every gap, riskiest first)",
+        f"{'Riskiest gap' if limit == 1 else f'Riskiest {fmt.count(limit)} gaps'} of each control (findings.csv lists "
+        "every gap, riskiest first; the HTML report's explorer filters them)",
         cols,
         tuple(rows),
         empty="No control has open gaps.",
@@ -386,8 +397,8 @@ def _by_design(ctx: Ctx) -> Table:
     items = (
         f"The main detail tables show at most {fmt.count(limits.detail_rows)} rows, other gap lists "
         f"{fmt.count(limits.section_gap_rows)}, and the findings section {fmt.count(limits.gaps_per_control)} gaps per "
-        "control; each cut says how many rows it leaves out. results.json and findings.csv (both attached to the PDF) "
-        "hold everything.",
+        "control; each cut says how many rows it leaves out. results.json (attached to the PDF) and findings.csv "
+        f"({findings_where(ctx)}) hold everything.",
         "results.json lists at most the first gaps of each control as assessed; its gap_total is always exact.",
         "Owners come from the evidence (asset, identity, exception or agent owners); where a record names none, and "
         "for every target date, the remediation plan leaves the cell to the sign-off.",

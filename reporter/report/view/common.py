@@ -9,9 +9,9 @@ from functools import cached_property
 from typing import Any
 
 from reporter.catalog.library import Library
-from reporter.models.results import Assessment, ControlResult, Gap, MetricValue
+from reporter.models.results import Assessment, ControlResult, Gap, MetricValue, rate_text
 from reporter.report import fmt
-from reporter.report.interface import ReportInputs
+from reporter.report.interface import ReportInputs, findings_attached
 from reporter.report.view.model import Cell, Col, Table
 
 # Kinds a metric family reads, for metrics no control names (so every number still cites sources).
@@ -116,7 +116,7 @@ def control_table(
     rows = tuple(
         (
             Cell(c.control_id, kind="mono", note=c.title),
-            Cell(kind="status", badge=fmt.badge(c.status.value)),
+            Cell(kind="status", badge=fmt.badge(c.status.value), note=deviation_text(c)),
             Cell(c.measure.display, note=c.reason),
             Cell(
                 fmt.count(c.gap_total),
@@ -222,9 +222,10 @@ GAP_COLS = (Col("Record", 15), Col("Finding", 44), Col("Risk", 16), Col("State",
 
 @dataclass(frozen=True)
 class ControlRisk:
-    """The risk of a control's unexcepted gaps, from the gaps results.json lists (unexcepted and
-    riskiest first, so `top` is exact even when the list is capped). `exact` is False when the list
-    is capped (--max-gaps): the counts are then lower bounds."""
+    """The risk of a control's unexcepted gaps: `top` from the gaps results.json lists (unexcepted and
+    riskiest first, so it is exact even when the list is capped), the counts from the engine's exact
+    `open_by_risk`. `exact` is False only for results written before that field existed, whose
+    counts come from a capped list and are then lower bounds."""
 
     top: str
     counts: dict[str, int]
@@ -240,10 +241,27 @@ def control_risk(control: ControlResult) -> ControlRisk:
     """Highest risk level and counts per level of a control's unexcepted gaps that are open at as-of
     (a gap about a finding-instance closed at as-of is not counted; other gaps are current)."""
     open_ = [g for g in control.gaps if g.excepted_by is None]
+    top = max((gap_risk(g) for g in open_), key=lambda level: RISK_RANK.get(level, 0), default="info")
+    if control.open_by_risk or control.gap_total == control.gaps_excepted:
+        counts = {level: control.open_by_risk[level] for level in RISK_RANK if control.open_by_risk.get(level)}
+        return ControlRisk(top, counts, exact=True)
     levels = [gap_risk(g) for g in open_ if g.risk is None or g.risk.open_at_as_of is not False]
     counts = {level: levels.count(level) for level in RISK_RANK if level in levels}
-    top = max((gap_risk(g) for g in open_), key=lambda level: RISK_RANK.get(level, 0), default="info")
     return ControlRisk(top, counts, exact=len(control.gaps) >= control.gap_total)
+
+
+def deviation_text(control: ControlResult) -> str:
+    """'3 of 1,666 deviate (0.2 %; tolerable 0 %)', or '' when nothing deviates or there is no population
+    (docs/controls.md, "Deviation and tolerable rate")."""
+    d = control.deviation
+    if d is None or not d.deviations:
+        return ""
+    rate = rate_text(d.rate or 0.0)
+    tolerated = ", within tolerance" if d.within_tolerance else ""
+    return (
+        f"{fmt.count(d.deviations)} of {fmt.count(d.population)} deviate ({rate}; tolerable "
+        f"{rate_text(d.tolerable_rate)}{tolerated})"
+    )
 
 
 def risk_counts_text(risk: ControlRisk, levels: Iterable[str] = ("critical", "high")) -> str:
@@ -259,7 +277,12 @@ def gap_table(ctx: Ctx, table_id: str, caption: str, control: ControlResult | No
         return Table(table_id, caption, GAP_COLS, (), empty="The control is not in the library.")
     shown = control.gaps[:limit]
     return Table(
-        table_id, caption, GAP_COLS, gap_rows(ctx, shown), more=more_text(len(shown), control), empty=_no_gaps(control)
+        table_id,
+        caption,
+        GAP_COLS,
+        gap_rows(ctx, shown),
+        more=more_text(ctx, len(shown), control),
+        empty=_no_gaps(control),
     )
 
 
@@ -269,7 +292,19 @@ def _no_gaps(control: ControlResult) -> str:
     return "No gaps."
 
 
-def more_text(shown: int, control: ControlResult) -> str:
+def findings_where(ctx: Ctx) -> str:
+    """Where findings.csv is, for a sentence: attached to the PDF (up to the attachment cap) and next to it."""
+    if findings_attached(ctx.inputs):
+        return "attached to the PDF and written next to it"
+    size = len(ctx.inputs.exports.get("findings.csv", b""))
+    cap = ctx.inputs.limits.attach_max_bytes
+    return (
+        f"written next to the report; at {fmt.number(size / 2**20)} MiB it is over the "
+        f"{fmt.count(cap // 2**20)} MiB cap for PDF attachments"
+    )
+
+
+def more_text(ctx: Ctx, shown: int, control: ControlResult) -> str:
     """'Showing 200 of 1,234 gaps; …' or empty when everything is shown."""
     if shown >= control.gap_total:
         return ""
@@ -281,7 +316,7 @@ def more_text(shown: int, control: ControlResult) -> str:
     )
     return (
         f"Showing {fmt.count(shown)} of {fmt.count(control.gap_total)} gaps of {control.control_id}; "
-        f"{results}, and findings.csv (attached to the PDF and written next to it) lists every one."
+        f"{results}, and findings.csv ({findings_where(ctx)}) lists every one."
     )
 
 

@@ -189,6 +189,7 @@ class Cover:
     approved_by: str = ""  # who approves the report for management, with role title
     version: str = ""  # document version (bundle.yaml document.version)
     conclusion: str = ""  # the overall conclusion (docs/report.md, "Overall conclusion")
+    findings_in_pdf: bool = True  # findings.csv is attached to the PDF (not over RenderLimits.attach_max_bytes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,23 @@ import base64
 from dataclasses import replace
 from typing import Any
 
-from reporter.models.results import Gap
+from reporter.assess.conclusion import EFFECTIVE, WITH_EXCEPTIONS, conclusion_of
+from reporter.models.results import Conclusion, Gap, rate_text
 from reporter.report import charts, fmt
 from reporter.report.baseline import Comparison, report_id
-from reporter.report.interface import DateBasis
+from reporter.report.interface import DateBasis, findings_attached
 from reporter.report.view import framing, reconciliation
-from reporter.report.view.common import HEADLINE_KINDS, RISK_RANK, Ctx, gap_location, gap_risk, risk_facts
-from reporter.report.view.conclusion import EFFECTIVE, WITH_EXCEPTIONS, conclusion_of
+from reporter.report.view.closing import actionable
+from reporter.report.view.common import (
+    HEADLINE_KINDS,
+    RISK_RANK,
+    Ctx,
+    control_risk,
+    gap_location,
+    gap_risk,
+    risk_counts_text,
+    risk_facts,
+)
 from reporter.report.view.model import (
     Block,
     Cell,
@@ -32,6 +42,7 @@ VULN_ORDER = ("critical", "high", "medium", "low", "info")
 ASSET_ORDER = ("high", "moderate", "low", "unknown")
 DEFAULT_TITLE = "Patching activity and verified risk reduction"
 TOP_EXPOSURES = 5
+FAILED_SHOWN = 10  # failed controls listed in the executive summary; the plan lists them all
 
 
 def period_text(ctx: Ctx) -> str:
@@ -69,7 +80,7 @@ def cover(ctx: Ctx, comparison: Comparison | None) -> Cover:
         reviewed_by=framing.reviewer(ctx) or "not named in the bundle",
         approved_by=framing.approver(ctx),
         version=framing.version_text(ctx),
-        conclusion=f"{conclusion_of(a).outcome.capitalize()} (by the rule in docs/report.md; the executive summary "
+        conclusion=f"{_conclusion(ctx).outcome.capitalize()} (by the rule in docs/report.md; the executive summary "
         "gives the reasons)",
         tool=f"{a.tool.name} {a.tool.version}",
         catalogs=tuple(
@@ -77,6 +88,7 @@ def cover(ctx: Ctx, comparison: Comparison | None) -> Cover:
             for f, v in sorted(a.tool.catalogs.items())
         ),
         baseline=comparison.label if comparison else "none given",
+        findings_in_pdf=findings_attached(ctx.inputs),
         logo_data_uri=f"data:image/png;base64,{base64.b64encode(logo).decode()}" if logo else "",
         has_logo=logo is not None,
         date_note=DATE_NOTES[ctx.inputs.date_basis],
@@ -123,15 +135,22 @@ def executive_summary(ctx: Ctx, comparison: Comparison | None, trend_anchor: str
         _funnel(ctx),
         heat_figure(ctx),
         _status_counts(ctx),
+        _failed_by_exposure(ctx),
         _top_exposures(ctx),
     ]
     blocks += _change(comparison, trend_anchor)
     return intro, tuple(blocks)
 
 
+def _conclusion(ctx: Ctx) -> Conclusion:
+    """The assessment's conclusion; results written before it was part of them get it by the same rule."""
+    a = ctx.assessment
+    return a.conclusion or conclusion_of(a.controls, a.metrics, a.headline.verified_removed)
+
+
 def conclusion_notice(ctx: Ctx) -> Notice:
     """The overall conclusion with the conditions that decided it."""
-    found = conclusion_of(ctx.assessment)
+    found = _conclusion(ctx)
     tone = "info" if found.outcome in (EFFECTIVE, WITH_EXCEPTIONS) else "warn"
     rule = (
         " Derived from the results by a fixed rule (docs/report.md, Overall conclusion): control statuses, scan "
@@ -477,6 +496,44 @@ def _status_counts(ctx: Ctx) -> Table:
         (Col("Status", 60), Col("Controls", 40, "r")),
         rows,
         compact=True,
+    )
+
+
+def _failed_by_exposure(ctx: Ctx) -> Table:
+    """Failed and partial controls, most exposed first (the remediation plan's order), each with how much
+    of its population deviates against the tolerable rate: 3 of 1,666 reads apart from 900 of 1,666."""
+    failed = [c for c in actionable(ctx) if c.status.value in ("fail", "partial")]
+    shown = failed[:FAILED_SHOWN]
+    rows = []
+    for rank, c in enumerate(shown, start=1):
+        d = c.deviation
+        risk = control_risk(c)
+        rows.append(
+            (
+                Cell(str(rank), kind="num"),
+                Cell(c.control_id, kind="mono", note=c.title),
+                Cell(kind="status", badge=fmt.badge(c.status.value)),
+                Cell(
+                    f"{fmt.count(d.deviations)} of {fmt.count(d.population)}" if d else fmt.DASH,
+                    kind="num",
+                    note=(f"{rate_text(d.rate or 0.0)}; tolerable {rate_text(d.tolerable_rate)}" if d else ""),
+                ),
+                Cell(risk.top, note=risk_counts_text(risk)),
+            )
+        )
+    more = ""
+    if len(failed) > len(shown):
+        more = (
+            f"{fmt.count(len(failed) - len(shown))} more failed or partial controls, in the same order, are in "
+            "the remediation plan (Findings and remediation actions)."
+        )
+    return Table(
+        "tbl-failed",
+        "Failed and partial controls by exposure: deviations against the tolerable rate, highest gap risk",
+        (Col("#", 5, "r"), Col("Control", 33), Col("Status", 16), Col("Deviate", 24, "r"), Col("Highest risk", 22)),
+        tuple(rows),
+        more=more,
+        empty="No control failed or is partial.",
     )
 
 

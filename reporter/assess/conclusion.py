@@ -1,19 +1,20 @@
-"""The overall conclusion: one of four outcomes derived from the results by a fixed, documented
-rule (docs/report.md, "Overall conclusion"). The tool's reading of the evidence, not an opinion."""
+"""The overall conclusion: one of four outcomes derived from the control results by a fixed, documented
+rule (docs/report.md, "Overall conclusion"). The tool's reading of the evidence, not an opinion; it is
+part of results.json, and the reports print it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Literal
 
-from reporter.models.results import Assessment, ControlResult, Measure
+from reporter.models.results import Conclusion, ControlResult, Measure, MetricValue
 from reporter.models.status import Status
-from reporter.report import fmt
 
-EFFECTIVE = "effective"
-WITH_EXCEPTIONS = "effective with exceptions"
-NOT_EFFECTIVE = "not effective"
-CANNOT_CONCLUDE = "cannot conclude"
+Outcome = Literal["effective", "effective with exceptions", "not effective", "cannot conclude"]
+EFFECTIVE: Outcome = "effective"
+WITH_EXCEPTIONS: Outcome = "effective with exceptions"
+NOT_EFFECTIVE: Outcome = "not effective"
+CANNOT_CONCLUDE: Outcome = "cannot conclude"
 
 # The thresholds of the rule; docs/report.md states them and tests/report/test_conclusion.py pins them.
 MAX_INSUFFICIENT_SHARE = 0.25  # at or above: too little of the programme could be assessed
@@ -23,25 +24,19 @@ MIN_VERIFIED_REDUCTION = 0.50  # E2 below: most of the patching claimed is not v
 COVERAGE_METRIC = "V5"
 
 
-@dataclass(frozen=True, slots=True)
-class Conclusion:
+def _conclusion(outcome: Outcome, reasons: Sequence[str]) -> Conclusion:
     """The outcome and every condition of the rule that decided it (none for `effective`)."""
-
-    outcome: str
-    reasons: tuple[str, ...]
-
-    @property
-    def text(self) -> str:
-        """The outcome with its reasons, as one sentence."""
-        if not self.reasons:
-            return f"{self.outcome.capitalize()}: every applicable control passes."
-        return f"{self.outcome.capitalize()}: {'; '.join(self.reasons)}."
+    if not reasons:
+        text = f"{outcome.capitalize()}: every applicable control passes."
+    else:
+        text = f"{outcome.capitalize()}: {'; '.join(reasons)}."
+    return Conclusion(outcome=outcome, reasons=list(reasons), text=text)
 
 
-def conclusion_of(assessment: Assessment) -> Conclusion:
-    """The rule applied to an assessment: control statuses, scan coverage (V5), verified reduction (E2)."""
-    coverage = next((m.measure for m in assessment.metrics if m.id == COVERAGE_METRIC and m.measurable), None)
-    return conclude(assessment.controls, assessment.headline.verified_removed, coverage)
+def conclusion_of(controls: Sequence[ControlResult], metrics: Sequence[MetricValue], verified: Measure) -> Conclusion:
+    """The rule applied to an assessment's results: control statuses, scan coverage (V5), verified reduction (E2)."""
+    coverage = next((m.measure for m in metrics if m.id == COVERAGE_METRIC and m.measurable), None)
+    return conclude(controls, verified, coverage)
 
 
 def conclude(controls: Sequence[ControlResult], verified: Measure, coverage: Measure | None) -> Conclusion:
@@ -49,19 +44,20 @@ def conclude(controls: Sequence[ControlResult], verified: Measure, coverage: Mea
     outcome whose conditions hold wins, and each condition that holds is given as a reason."""
     applicable = [c for c in controls if c.status is not Status.NOT_APPLICABLE]
     if not applicable:
-        return Conclusion(CANNOT_CONCLUDE, ("no control applies to the evidence",))
-    for outcome, reasons in (
+        return _conclusion(CANNOT_CONCLUDE, ("no control applies to the evidence",))
+    outcomes: tuple[tuple[Outcome, list[str]], ...] = (
         (CANNOT_CONCLUDE, _cannot_conclude(applicable, coverage)),
         (NOT_EFFECTIVE, _not_effective(applicable, verified)),
         (WITH_EXCEPTIONS, _exceptions(applicable)),
-    ):
+    )
+    for outcome, reasons in outcomes:
         if reasons:
-            return Conclusion(outcome, tuple(reasons))
-    return Conclusion(EFFECTIVE, ())
+            return _conclusion(outcome, reasons)
+    return _conclusion(EFFECTIVE, ())
 
 
 def _pct(threshold: float) -> str:
-    return fmt.percent(100.0 * threshold, 0)
+    return f"{100.0 * threshold:.0f} %"
 
 
 def _ids(controls: Sequence[ControlResult]) -> str:
@@ -69,7 +65,7 @@ def _ids(controls: Sequence[ControlResult]) -> str:
 
 
 def _share(part: int, whole: int) -> str:
-    return f"{fmt.count(part)} of {fmt.count(whole)} applicable controls ({fmt.percent(100.0 * part / whole)})"
+    return f"{part:,} of {whole:,} applicable controls ({100.0 * part / whole:.1f} %)"
 
 
 def _cannot_conclude(applicable: list[ControlResult], coverage: Measure | None) -> list[str]:
@@ -115,4 +111,7 @@ def _exceptions(applicable: list[ControlResult]) -> list[str]:
         found = [c for c in applicable if c.status is status]
         if found:
             reasons.append(f"{_ids(found)} {what}")
+    tolerated = [c for c in applicable if c.status is Status.PASS and c.deviation and c.deviation.deviations]
+    if tolerated:
+        reasons.append(f"{_ids(tolerated)} pass with deviations within the policy's tolerable rate")
     return reasons
