@@ -223,13 +223,11 @@ GAP_COLS = (Col("Record", 15), Col("Finding", 44), Col("Risk", 16), Col("State",
 @dataclass(frozen=True)
 class ControlRisk:
     """The risk of a control's unexcepted gaps: `top` from the gaps results.json lists (unexcepted and
-    riskiest first, so it is exact even when the list is capped), the counts from the engine's exact
-    `open_by_risk`. `exact` is False only for results written before that field existed, whose
-    counts come from a capped list and are then lower bounds."""
+    riskiest first, so it is exact even when the list is capped), the counts of those still open at
+    as-of from the engine's `open_by_risk`, counted over every gap."""
 
     top: str
     counts: dict[str, int]
-    exact: bool
 
     @property
     def rank(self) -> int:
@@ -242,16 +240,12 @@ def control_risk(control: ControlResult) -> ControlRisk:
     (a gap about a finding-instance closed at as-of is not counted; other gaps are current)."""
     open_ = [g for g in control.gaps if g.excepted_by is None]
     top = max((gap_risk(g) for g in open_), key=lambda level: RISK_RANK.get(level, 0), default="info")
-    if control.open_by_risk or control.gap_total == control.gaps_excepted:
-        counts = {level: control.open_by_risk[level] for level in RISK_RANK if control.open_by_risk.get(level)}
-        return ControlRisk(top, counts, exact=True)
-    levels = [gap_risk(g) for g in open_ if g.risk is None or g.risk.open_at_as_of is not False]
-    counts = {level: levels.count(level) for level in RISK_RANK if level in levels}
-    return ControlRisk(top, counts, exact=len(control.gaps) >= control.gap_total)
+    counts = {level: control.open_by_risk[level] for level in RISK_RANK if control.open_by_risk.get(level)}
+    return ControlRisk(top, counts)
 
 
 def deviation_text(control: ControlResult) -> str:
-    """'3 of 1,666 deviate (0.2 %; tolerable 0 %)', or '' when nothing deviates or there is no population
+    """'3 of 1,666 deviate (0.18 %; tolerable 0 %)', or '' when nothing deviates or there is no population
     (docs/controls.md, "Deviation and tolerable rate")."""
     d = control.deviation
     if d is None or not d.deviations:
@@ -265,9 +259,8 @@ def deviation_text(control: ControlResult) -> str:
 
 
 def risk_counts_text(risk: ControlRisk, levels: Iterable[str] = ("critical", "high")) -> str:
-    """'2 critical, 14 high open at as-of' (with ≥ when the listed gaps are capped)."""
-    prefix = "" if risk.exact else "≥ "
-    parts = [f"{prefix}{fmt.count(risk.counts[level])} {level}" for level in levels if risk.counts.get(level)]
+    """'2 critical, 14 high open at as-of'."""
+    parts = [f"{fmt.count(risk.counts[level])} {level}" for level in levels if risk.counts.get(level)]
     return f"{', '.join(parts)} open at as-of" if parts else ""
 
 
