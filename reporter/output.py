@@ -20,6 +20,7 @@ import contextlib
 import ctypes
 import errno
 import fcntl
+import hashlib
 import os
 import shutil
 import stat
@@ -32,6 +33,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from reporter.errors import OutputError
+
+# A file's content: in memory, or spooled to a file on disk (the exports of a large bundle, which
+# would not fit in memory). A spooled file is read in chunks, never whole, and never modified.
+Payload = bytes | Path
+_CHUNK = 1 << 20
 
 LOCK_TIMEOUT_S = 120.0  # a report set switch takes milliseconds; waiting longer means a stuck writer
 _STAGE_PREFIX = ".exposure-reporter-"
@@ -174,6 +180,36 @@ def _stream(path: Path) -> Iterator[BinaryIO]:
         raise _cannot(path, exc) from None
 
 
+def payload_size(payload: Payload) -> int:
+    """The content's size in bytes, without reading a spooled file."""
+    return len(payload) if isinstance(payload, bytes) else payload.stat().st_size
+
+
+def payload_bytes(payload: Payload) -> bytes:
+    """The content in memory (only for contents known to be small)."""
+    return payload if isinstance(payload, bytes) else payload.read_bytes()
+
+
+def payload_sha256(payload: Payload) -> str:
+    """The content's SHA-256 (hex), a spooled file read in chunks."""
+    if isinstance(payload, bytes):
+        return hashlib.sha256(payload).hexdigest()
+    digest = hashlib.sha256()
+    with payload.open("rb") as source:
+        while chunk := source.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_payload(handle: BinaryIO, payload: Payload) -> None:
+    """Write the content to an open binary handle, a spooled file in chunks."""
+    if isinstance(payload, bytes):
+        handle.write(payload)
+        return
+    with payload.open("rb") as source:
+        shutil.copyfileobj(source, handle, _CHUNK)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to `path` (see open_output)."""
     with open_output(path) as handle:
@@ -291,7 +327,7 @@ def prepare_directory(directory: Path) -> Path:
     return real
 
 
-def write_set(directory: Path, files: Mapping[str, bytes], owned: frozenset[str] = frozenset()) -> list[Path]:
+def write_set(directory: Path, files: Mapping[str, Payload], owned: frozenset[str] = frozenset()) -> list[Path]:
     """Write several outputs into `directory` as one set: all of them, or none and the previous set
     untouched. `owned` names the files a report set consists of: those of a previous set that this
     set does not write are removed in the same step, so the directory never mixes two runs."""
@@ -357,7 +393,7 @@ def _dedicated(directory: Path, owned: frozenset[str]) -> bool:
     )
 
 
-def _stage(parent: Path, prefix: str, files: Mapping[str, bytes]) -> Path:
+def _stage(parent: Path, prefix: str, files: Mapping[str, Payload]) -> Path:
     """A staging directory in `parent` holding every file, flushed to disk."""
     try:
         stage = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
@@ -369,7 +405,7 @@ def _stage(parent: Path, prefix: str, files: Mapping[str, bytes]) -> Path:
         for file_name, data in files.items():
             target = stage / file_name
             with target.open("wb") as handle:
-                handle.write(data)
+                write_payload(handle, data)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(target, mode)
@@ -408,7 +444,7 @@ def _move_into(stage: Path, directory: Path) -> Path:
     return inside
 
 
-def _switch_files(stage: Path, directory: Path, files: Mapping[str, bytes], owned: frozenset[str]) -> None:
+def _switch_files(stage: Path, directory: Path, files: Mapping[str, Payload], owned: frozenset[str]) -> None:
     """Move each staged file into place, keeping what it replaces in the stage until all succeed;
     on any failure, move everything back."""
     previous = stage / ".previous"

@@ -13,12 +13,12 @@ from reporter.bundle.report import unsafe_report
 from reporter.catalog.library import Library
 from reporter.errors import BundleError
 from reporter.models.results import Assessment
-from reporter.output import staged_file
+from reporter.output import Payload, staged_file
 from reporter.store.derived import keep_derived
 from reporter.store.explore import explore_json
 from reporter.store.exports import exceptions_csv, findings_csv, ledger_csv
 
-__all__ = ["AssessRun", "LoadOptions", "assess_bundle", "validate_bundle"]
+__all__ = ["AssessRun", "ExportRequest", "LoadOptions", "assess_bundle", "validate_bundle"]
 
 
 def validate_bundle(path: Path, options: LoadOptions) -> ValidationReport:
@@ -38,18 +38,33 @@ def validate_bundle(path: Path, options: LoadOptions) -> ValidationReport:
 @dataclass(frozen=True)
 class AssessRun:
     """What `assess`/`report` produced: the validation report, the assessment when valid, and the
-    CSV exports (findings, ledger, exceptions) when asked for."""
+    exports (findings, ledger, exceptions CSVs; the explorer's data) when asked for."""
 
     validation: ValidationReport
     assessment: Assessment | None
-    exports: dict[str, bytes] = field(default_factory=dict)
+    exports: dict[str, Payload] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """Which exports to make and where: `spool` is a directory the caller owns, where the CSVs are
+    written as files (any size, constant memory); without it they are returned in memory. The
+    explorer's data (explore.json, at most EXPLORE_ROWS rows per table) only serves the HTML report."""
+
+    spool: Path | None = None
+    explorer: bool = True
 
 
 def assess_bundle(
-    path: Path, options: LoadOptions, library: Library, assess_options: AssessOptions, *, exports: bool = False
+    path: Path,
+    options: LoadOptions,
+    library: Library,
+    assess_options: AssessOptions,
+    *,
+    exports: bool | ExportRequest = False,
 ) -> AssessRun:
     """Validate, then assess when the bundle is valid (never an invalid one); optionally export the
-    CSVs from the store before it closes."""
+    CSVs (and the explorer's data) from the store before it closes."""
     with _database(options) as database:
         try:
             loaded = load_bundle(path, replace(options, database=database))
@@ -60,7 +75,8 @@ def assess_bundle(
             if not loaded.valid:
                 return AssessRun(loaded.report, None)
             assessment = assess(loaded, library, assess_options)
-            files = _exports(loaded, assessment) if exports else {}
+            wanted = ExportRequest() if exports is True else exports
+            files = _exports(loaded, assessment, wanted) if wanted else {}
             if database is not None:
                 keep_derived(loaded.store.con)
             return AssessRun(loaded.report, assessment, files)
@@ -68,14 +84,16 @@ def assess_bundle(
             loaded.close()
 
 
-def _exports(loaded: LoadedBundle, assessment: Assessment) -> dict[str, bytes]:
-    con = loaded.store.con
-    return {
-        "findings.csv": findings_csv(con, assessment),
-        "ledger.csv": ledger_csv(con),
-        "exceptions.csv": exceptions_csv(con, assessment),
-        "explore.json": explore_json(con, assessment),  # the HTML explorer's data, not a file of the set
+def _exports(loaded: LoadedBundle, assessment: Assessment, wanted: ExportRequest) -> dict[str, Payload]:
+    con, spool = loaded.store.con, wanted.spool
+    files: dict[str, Payload] = {
+        "findings.csv": findings_csv(con, assessment, spool),
+        "ledger.csv": ledger_csv(con, spool),
+        "exceptions.csv": exceptions_csv(con, assessment, spool),
     }
+    if wanted.explorer:
+        files["explore.json"] = explore_json(con, assessment)  # the HTML explorer's data, not a file of the set
+    return files
 
 
 def _database(options: LoadOptions) -> AbstractContextManager[Path | None]:

@@ -22,6 +22,7 @@ from reporter.attest.intoto import canonical, sha256, sign_statement
 from reporter.attest.keys import Ed25519PrivateKey
 from reporter.catalog.library import Library
 from reporter.models.results import Assessment
+from reporter.output import Payload, payload_sha256
 from reporter.report.baseline import report_id
 
 
@@ -85,8 +86,8 @@ def predicate(
     )
 
 
-def attest(files: Mapping[str, bytes], statement_predicate: ReportPredicate, key: Ed25519PrivateKey) -> bytes:
+def attest(files: Mapping[str, Payload], statement_predicate: ReportPredicate, key: Ed25519PrivateKey) -> bytes:
     """attestation.intoto.jsonl: one DSSE envelope line over every file of the set."""
-    digests = {name: sha256(data) for name, data in files.items()}
+    digests = {name: payload_sha256(data) for name, data in files.items()}
     envelope = sign_statement(digests, REPORT_PREDICATE_TYPE, statement_predicate.model_dump(mode="json"), key)
     return dsse.dumps(envelope)

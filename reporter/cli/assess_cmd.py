@@ -32,7 +32,7 @@ from reporter.errors import ExitCode, UsageError, printable
 from reporter.models.plausible import implausible
 from reporter.models.results import Assessment
 from reporter.output import same_as_stdout, write_atomic
-from reporter.pipeline import AssessRun, LoadOptions, assess_bundle
+from reporter.pipeline import AssessRun, ExportRequest, LoadOptions, assess_bundle
 from reporter.report.baseline import compare_results
 from reporter.report.loaders import read_baseline
 
@@ -158,12 +158,18 @@ def exit_code(assessment: Assessment, fail_on: FailOn, fail_on_regression: bool)
 
 
 def run(
-    bundle: Path, library: Library, options: LoadOptions, as_of: str | None, max_gaps: int, *, exports: bool = False
+    bundle: Path,
+    library: Library,
+    options: LoadOptions,
+    as_of: str | None,
+    max_gaps: int,
+    *,
+    exports: ExportRequest | None = None,
 ) -> AssessRun:
     """Validate and assess with the given library (shared by assess and report)."""
     options = replace(options, control_ids=frozenset(library.controls))
     assess_options = AssessOptions(as_of=parse_as_of(as_of), gap_cap=max_gaps, progress=options.progress)
-    return assess_bundle(bundle, options, library, assess_options, exports=exports)
+    return assess_bundle(bundle, options, library, assess_options, exports=exports or False)
 
 
 def summary_line(assessment: Assessment) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,8 +49,9 @@ from reporter.cli.common import MappingsOption, app, echo, err, guarded
 from reporter.cli.key_options import SealKeyOption, seal_key_ids
 from reporter.cli.validate_cmd import render_text
 from reporter.errors import ExitCode
-from reporter.output import prepare_directory, write_set
-from reporter.report.formats import DEFAULT_FORMATS, REGISTRY
+from reporter.output import Payload, prepare_directory, write_set
+from reporter.pipeline import ExportRequest
+from reporter.report.formats import DEFAULT_FORMATS, REGISTRY, ReportFormat
 from reporter.report.formats.json import results_json
 from reporter.report.interface import ReportInputs
 from reporter.report.render import render_report
@@ -138,7 +140,11 @@ def report(
         library = load_library([mappings] if mappings else [])
         options = load_options(db, max_file_mib, max_line_mib, memory_limit, progress)
         options = replace(options, seal_keys=request.options.seal_keys)
-        result = run(bundle, library, options, as_of, max_gaps, exports=True)
+        # the CSV exports are spooled to files in the run's private directory (removed on every exit
+        # path), so that millions of gaps never sit in memory; the explorer's data only for HTML
+        spool = Path(tempfile.mkdtemp(prefix="exports-"))
+        wanted = ExportRequest(spool=spool, explorer=ReportFormat.HTML in request.formats)
+        result = run(bundle, library, options, as_of, max_gaps, exports=wanted)
         if result.assessment is None:
             err(render_text(result.validation, quiet=True).rstrip())
             raise typer.Exit(int(ExitCode.INVALID))
@@ -162,7 +168,7 @@ def report(
         raise typer.Exit(code)
 
 
-def attestation(files: dict[str, bytes], inputs: ReportInputs, max_gaps: int, key: Ed25519PrivateKey) -> bytes:
+def attestation(files: dict[str, Payload], inputs: ReportInputs, max_gaps: int, key: Ed25519PrivateKey) -> bytes:
     """The signed attestation over the files; the wall-clock time appears here and nowhere else."""
     statement = predicate(
         inputs.assessment,

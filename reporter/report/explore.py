@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from markupsafe import Markup
 
+from reporter.output import Payload, payload_bytes
 from reporter.resources import templates_dir
 
 EXPORT = "explore.json"
@@ -67,11 +68,12 @@ def stylesheet() -> str:
     return text
 
 
-def explorer(exports: Mapping[str, bytes]) -> Explorer | None:
+def explorer(exports: Mapping[str, Payload]) -> Explorer | None:
     """The explorer for these exports; None when the pipeline produced no explore.json."""
-    document = exports.get(EXPORT)
-    if document is None:
+    made = exports.get(EXPORT)
+    if made is None:
         return None
+    document = payload_bytes(made)  # capped at EXPLORE_ROWS rows per table
     tables = json.loads(document)["tables"]
     island = Markup(island_text(document))  # noqa: S704 - escaped above: cannot leave its element
     code = Markup(script())  # noqa: S704 - our own script, checked for "</" above

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from reporter.catalog.library import Library
 from reporter.models.results import Assessment
+from reporter.output import Payload, payload_size
 from reporter.report.view.model import ReportView
 
 # Row caps, the same in HTML and PDF, so rendering time does not grow with the bundle (WeasyPrint
@@ -59,7 +60,7 @@ class ReportInputs:
     DateBasis). The change against baselines is the assessment's own `comparison`."""
 
     assessment: Assessment
-    exports: Mapping[str, bytes]
+    exports: Mapping[str, Payload]  # CSVs of a report run are spooled files (reporter.pipeline.ExportRequest)
     library: Library
     generated_at: datetime
     options: ReportOptions = field(default_factory=ReportOptions)
@@ -75,9 +76,27 @@ class RenderContext:
     view: ReportView
 
 
-Renderer = Callable[[RenderContext], dict[str, bytes]]
+Renderer = Callable[[RenderContext], Mapping[str, Payload]]
+
+
+@dataclass(frozen=True)
+class Started:
+    """A rendering under way in another process: `finish` waits for its files, `stop` ends it (and
+    does nothing once it has finished)."""
+
+    finish: Callable[[], Mapping[str, Payload]]
+    stop: Callable[[], None]
+
+
+Starter = Callable[[RenderContext], Started]
 
 
 def findings_attached(inputs: ReportInputs) -> bool:
     """Whether findings.csv is attached to the PDF: it is, up to `RenderLimits.attach_max_bytes`."""
-    return len(inputs.exports.get("findings.csv", b"")) <= inputs.limits.attach_max_bytes
+    return findings_size(inputs) <= inputs.limits.attach_max_bytes
+
+
+def findings_size(inputs: ReportInputs) -> int:
+    """findings.csv's size in bytes (0 without it), without reading a spooled file."""
+    findings = inputs.exports.get("findings.csv")
+    return 0 if findings is None else payload_size(findings)

@@ -1,21 +1,41 @@
 """Renders a report in the requested formats: builds the view once, runs each format's renderer,
-and returns every file as bytes (the caller writes them together with reporter.output.write_set)."""
+and returns every file's content: bytes, or a spooled file for the large CSV exports (the caller writes
+them together with reporter.output.write_set).
+
+A format rendered in another process (the PDF) is started first and waited for last, so that it
+renders on one core while this process renders the others; the files come back in registry order
+whatever finishes first, and a failure or a signal in between ends the other process."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+from reporter.output import Payload
 from reporter.report.formats import REGISTRY, ReportFormat
-from reporter.report.interface import RenderContext, ReportInputs
+from reporter.report.interface import RenderContext, ReportInputs, Started
 from reporter.report.view.build import build_view
 
 
-def render_report(inputs: ReportInputs, formats: Iterable[ReportFormat]) -> dict[str, bytes]:
-    """{file name: bytes} for the formats, in registry order."""
-    wanted = set(formats)
+def render_report(inputs: ReportInputs, formats: Iterable[ReportFormat]) -> dict[str, Payload]:
+    """{file name: content} for the formats, in registry order."""
+    chosen = set(formats)
+    wanted = [spec for name, spec in REGISTRY.items() if name in chosen]
     context = RenderContext(inputs, build_view(inputs))
-    files: dict[str, bytes] = {}
-    for name, spec in REGISTRY.items():
-        if name in wanted:
-            files.update(spec.render(context))
+    rendered: dict[ReportFormat, Mapping[str, Payload]] = {}
+    started: dict[ReportFormat, Started] = {}
+    try:
+        for spec in wanted:
+            if spec.start is not None:
+                started[spec.name] = spec.start(context)
+        for spec in wanted:
+            if spec.start is None:
+                rendered[spec.name] = spec.render(context)
+        for name, run in started.items():
+            rendered[name] = run.finish()
+    finally:
+        for run in started.values():
+            run.stop()
+    files: dict[str, Payload] = {}
+    for spec in wanted:
+        files.update(rendered[spec.name])
     return files

@@ -11,6 +11,7 @@ from pathlib import Path
 from reporter.catalog.library import Library
 from reporter.errors import UsageError
 from reporter.models.results import Assessment
+from reporter.output import Payload
 from reporter.report.formats import ReportFormat, parse_formats
 from reporter.report.interface import DateBasis, ReportInputs, ReportOptions
 from reporter.report.loaders import document_date, read_logo
@@ -27,7 +28,7 @@ class ReportRequest:
     options: ReportOptions
     document_date: tuple[datetime, DateBasis] | None  # None: the assessment instant
 
-    def inputs(self, assessment: Assessment, exports: Mapping[str, bytes], library: Library) -> ReportInputs:
+    def inputs(self, assessment: Assessment, exports: Mapping[str, Payload], library: Library) -> ReportInputs:
         """The renderer inputs for an assessment made for this request."""
         moment, basis = self.document_date or (assessment.as_of, DateBasis.AS_OF)
         return ReportInputs(assessment, exports, library, moment, self.options, date_basis=basis)

@@ -1,16 +1,20 @@
 """Runs the PDF renderer in a disposable subprocess with an address-space limit (RLIMIT_AS), a CPU
 limit and a wall-clock timeout. The subprocess receives the HTML, the attachment bytes and the logo
-on standard input — never the evidence — and answers with the PDF on standard output."""
+on standard input — never the evidence — and answers with the PDF on standard output. It can render
+while the caller does other work (start_pdf)."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from reporter.errors import RenderError
 from reporter.report.interface import RenderLimits
@@ -79,35 +83,72 @@ def decode(payload: bytes) -> PdfJob:
 
 def render_pdf(job: PdfJob, limits: RenderLimits) -> bytes:
     """Render in a subprocess; RenderError (exit 5) on timeout, memory exhaustion or any failure."""
-    env = dict(os.environ)
-    # fontTools (the subsetting fallback) stamps fonts with SOURCE_DATE_EPOCH instead of the clock.
-    env["SOURCE_DATE_EPOCH"] = str(int(job.created.timestamp()))
-    env["PYTHONHASHSEED"] = "0"
-    command = [
-        sys.executable,
-        "-m",
-        WORKER,
-        "--memory-mib",
-        str(limits.memory_mib),
-        "--cpu-seconds",
-        str(int(limits.timeout_s) + 5),
-    ]
-    # The renderer's temporary files (WeasyPrint's font folders) go into a directory of our own,
-    # removed however the worker ends: killed at its time or memory limit, or with us by a signal.
-    with tempfile.TemporaryDirectory(prefix="exposure-reporter-pdf-") as scratch:
-        env["TMPDIR"] = scratch
+    return start_pdf(job, limits).result()
+
+
+def start_pdf(job: PdfJob, limits: RenderLimits) -> PdfRender:
+    """Start the renderer and return at once: the caller can do other work while it renders, then
+    takes the PDF with `result()` (or ends it with `stop()`)."""
+    return PdfRender(job, limits)
+
+
+class PdfRender:
+    """One renderer subprocess. Its job is handed over as a file on standard input (written before it
+    starts, so no pipe can block either side); its temporary files (WeasyPrint's font folders) go into
+    a directory of our own, removed however it ends: finished, killed at its time or memory limit,
+    or stopped with us."""
+
+    def __init__(self, job: PdfJob, limits: RenderLimits) -> None:
+        self._limits = limits
+        env = dict(os.environ)
+        # fontTools (the subsetting fallback) stamps fonts with SOURCE_DATE_EPOCH instead of the clock.
+        env["SOURCE_DATE_EPOCH"] = str(int(job.created.timestamp()))
+        env["PYTHONHASHSEED"] = "0"
+        command = [
+            sys.executable,
+            "-m",
+            WORKER,
+            "--memory-mib",
+            str(limits.memory_mib),
+            "--cpu-seconds",
+            str(int(limits.timeout_s) + 5),
+        ]
+        self._scratch = Path(tempfile.mkdtemp(prefix="exposure-reporter-pdf-"))
+        env["TMPDIR"] = str(self._scratch)
         try:
-            done = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
-                command, input=encode(job), capture_output=True, timeout=limits.wall_s, env=env, check=False
-            )
+            payload = self._scratch / "job"
+            payload.write_bytes(encode(job))
+            with payload.open("rb") as stdin:
+                self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, fixed arguments
+                    command, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+                )
+            payload.unlink()  # the worker holds it open
+        except BaseException:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            raise
+        self._deadline = time.monotonic() + limits.wall_s
+
+    def result(self) -> bytes:
+        """Wait for the PDF (until the wall-clock limit counted from the start)."""
+        try:
+            out, err = self._process.communicate(timeout=max(0.0, self._deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             raise RenderError(
-                f"PDF rendering did not finish within {limits.wall_s:g} s of wall-clock time and was stopped "
+                f"PDF rendering did not finish within {self._limits.wall_s:g} s of wall-clock time and was stopped "
                 "(the machine may be overloaded)"
             ) from None
-    if done.returncode == 0 and done.stdout.startswith(b"%PDF-"):
-        return done.stdout
-    raise RenderError(_failure(done.returncode, done.stderr, limits))
+        finally:
+            self.stop()
+        if self._process.returncode == 0 and out.startswith(b"%PDF-"):
+            return out
+        raise RenderError(_failure(self._process.returncode, err, self._limits))
+
+    def stop(self) -> None:
+        """End the renderer if it still runs and remove its temporary files (idempotent)."""
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.communicate()
+        shutil.rmtree(self._scratch, ignore_errors=True)
 
 
 def _failure(code: int, stderr: bytes, limits: RenderLimits) -> str:

@@ -14,6 +14,7 @@ import duckdb
 
 from reporter.checks.base import GAP_ORDER
 from reporter.models.results import Assessment
+from reporter.output import Payload, write_payload
 from reporter.store.sql import ident
 
 # CWE-1236 / OWASP "CSV injection": neutralise with a leading apostrophe (Symfony CVE-2021-41270).
@@ -140,22 +141,29 @@ EXCEPTIONS = [
 ]
 
 
-def _copy(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, object]) -> bytes:
+def _copy(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, object], target: Path | None) -> Payload:
+    """COPY the query's rows to CSV: into the file `target` (spooled, for any size) when given, else in memory."""
     with tempfile.TemporaryDirectory(prefix="exposure-reporter-csv-") as tmp:
-        target = Path(tmp) / "out.csv"
-        # The target is our own temporary path (never evidence); values stay bound parameters.
+        rows = Path(tmp) / "out.csv"
+        # The path is our own temporary one (never evidence); values stay bound parameters.
         con.execute(
-            f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"', ESCAPE '\"', "
+            f"COPY ({query}) TO '{rows}' (FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"', ESCAPE '\"', "
             "FORCE_QUOTE *, NULLSTR '', NEW_LINE '\\r\\n')",
             params,
         )
         # RFC 4180 (CRLF after every record) in UTF-8 with a byte order mark, so that spreadsheet programs
         # that guess the encoding (Excel opened by double-click) read non-ASCII names right (docs/decisions.md).
-        return UTF8_BOM + target.read_bytes()
+        if target is None:
+            return UTF8_BOM + rows.read_bytes()
+        with target.open("wb") as handle:
+            handle.write(UTF8_BOM)
+            write_payload(handle, rows)
+        return target
 
 
-def findings_csv(con: duckdb.DuckDBPyConnection, assessment: Assessment) -> bytes:
-    """Every gap of every control (results.json lists the first ones per control)."""
+def findings_csv(con: duckdb.DuckDBPyConnection, assessment: Assessment, spool: Path | None = None) -> Payload:
+    """Every gap of every control (results.json lists the first ones per control); written into the
+    directory `spool` when given (the caller owns it), else returned in memory."""
     con.execute("CREATE OR REPLACE TEMP TABLE a_control_titles (control_id VARCHAR, title VARCHAR)")
     con.executemany(
         "INSERT INTO a_control_titles VALUES (?, ?)", [[c.control_id, c.title] for c in assessment.controls]
@@ -164,10 +172,10 @@ def findings_csv(con: duckdb.DuckDBPyConnection, assessment: Assessment) -> byte
         f"SELECT {_columns(FINDINGS)} FROM a_gaps g LEFT JOIN a_control_titles c USING (control_id) "
         f"ORDER BY g.control_id, {GAP_ORDER}"  # per control, in the order results.json lists them (riskiest first)
     )
-    return _copy(con, query, {})
+    return _copy(con, query, {}, _in(spool, "findings.csv"))
 
 
-def ledger_csv(con: duckdb.DuckDBPyConnection) -> bytes:
+def ledger_csv(con: duckdb.DuckDBPyConnection, spool: Path | None = None) -> Payload:
     """The remediation ledger: one row per finding-instance (asset × vulnerability)."""
     # The verification the state rests on: the fix when fixed, else the first result after the last
     # successful deployment (derived from a rescan, or a record of the bundle).
@@ -176,9 +184,14 @@ def ledger_csv(con: duckdb.DuckDBPyConnection) -> bytes:
         f"SELECT {_columns(LEDGER)} FROM ({ledger}) l LEFT JOIN sources vs ON vs.path = l.evidence.src "
         "ORDER BY l.asset_id, l.vuln_id"
     )
-    return _copy(con, query, {})
+    return _copy(con, query, {}, _in(spool, "ledger.csv"))
 
 
-def exceptions_csv(con: duckdb.DuckDBPyConnection, assessment: Assessment) -> bytes:
+def exceptions_csv(con: duckdb.DuckDBPyConnection, assessment: Assessment, spool: Path | None = None) -> Payload:
     """The exceptions register with completeness, validity and state at as_of."""
-    return _copy(con, f"SELECT {_columns(EXCEPTIONS)} FROM a_exc e ORDER BY e.id", {"as_of": assessment.as_of})
+    query = f"SELECT {_columns(EXCEPTIONS)} FROM a_exc e ORDER BY e.id"
+    return _copy(con, query, {"as_of": assessment.as_of}, _in(spool, "exceptions.csv"))
+
+
+def _in(spool: Path | None, name: str) -> Path | None:
+    return None if spool is None else spool / name

@@ -68,3 +68,43 @@ def test_csv_without_exports_is_a_render_error(q3_inputs: ReportInputs) -> None:
     empty = dataclasses.replace(q3_inputs, exports={})
     with pytest.raises(RenderError, match=r"findings\.csv"):
         csv_format.render(RenderContext(empty, build_view(empty)))
+
+
+def test_a_failing_format_ends_the_pdf_renderer_started_beside_it(
+    q3_inputs: ReportInputs, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The PDF renders in its subprocess while the other formats render here; when one of them
+    fails, the error is the run's and the renderer is ended, its temporary directory removed."""
+    import dataclasses
+    import tempfile
+
+    from reporter.report import formats
+
+    def broken(ctx: RenderContext) -> dict[str, bytes]:
+        raise RenderError("oscal broke")
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    spec = dataclasses.replace(REGISTRY[ReportFormat.OSCAL], render=broken)
+    monkeypatch.setitem(formats.REGISTRY, ReportFormat.OSCAL, spec)
+    with pytest.raises(RenderError, match="oscal broke"):
+        render_report(q3_inputs, [ReportFormat.PDF, ReportFormat.OSCAL])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_cli_spools_the_exports_to_disk_with_the_same_bytes(
+    q3_inputs: ReportInputs, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`report` writes the CSV exports into its run directory (any size in constant memory) and
+    copies them into the set: the bytes are those of the in-memory exports. Without html among the
+    formats, the explorer's data is not computed at all."""
+    from reporter import pipeline
+
+    def not_wanted(*args: object) -> bytes:
+        raise AssertionError("explore.json computed without the html format")
+
+    monkeypatch.setattr(pipeline, "explore_json", not_wanted)
+    out = tmp_path / "out"
+    code, _, err = run_cli("report", str(SAMPLES / "northwind-2026-q3"), "-o", str(out), "--format", "csv")
+    assert code in (0, 1), err
+    for name in csv_format.EXPORTS:
+        assert (out / name).read_bytes() == q3_inputs.exports[name], name

@@ -22,6 +22,7 @@ from trestle.oscal.poam import Model as TrestlePoam
 from reporter.catalog.loader import load_library
 from reporter.models.catalog import ItemStatusValue
 from reporter.report.formats import oscal, poam
+from reporter.report.formats.oscal_common import document_bytes
 from reporter.report.interface import RenderContext, ReportInputs
 from reporter.report.view import closing
 from reporter.report.view.build import build_view
@@ -241,3 +242,13 @@ def test_the_poam_follows_the_report_plan_and_carries_management_responses(
         assert props["response-status"] == answer.status
         assert f"target date {answer.target_date}" in remediation
     assert answered >= 1
+
+
+def test_documents_are_the_bytes_the_standard_library_would_write(q3_docs: tuple[bytes, bytes]) -> None:
+    """document_bytes uses pydantic-core's serializer for speed; its output must stay what
+    json.dumps(indent=2, ensure_ascii=False) gives, so no number or string is written differently."""
+    for document in q3_docs:
+        parsed = json.loads(document)
+        assert document == json.dumps(parsed, indent=2, ensure_ascii=False).encode() + b"\n"
+    tricky = {"a": "é</script>\u2028", "b": [], "c": {}, "d": [1, True, None], "e": '"\\\t'}
+    assert document_bytes(tricky) == json.dumps(tricky, indent=2, ensure_ascii=False).encode() + b"\n"

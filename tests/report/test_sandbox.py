@@ -94,24 +94,33 @@ def test_memory_limit_stops_the_renderer() -> None:
         render_pdf(_job(), RenderLimits(memory_mib=80))
 
 
-def test_the_renderers_temporary_files_go_to_a_directory_removed_afterwards(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_renderers_temporary_files_go_to_a_directory_removed_afterwards(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """WeasyPrint leaves its font folders behind when the worker is killed (time or memory limit,
     a signal): the worker's TMPDIR is a directory of ours, removed however the worker ended."""
-    import subprocess
+    import tempfile
 
-    from reporter.report import sandbox
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(RenderError, match="wall-clock"):
+        render_pdf(_job("<p>x</p>" * 2000), RenderLimits(wall_s=0.5))  # killed at its wall-clock limit
+    with pytest.raises(RenderError):
+        render_pdf(_job(), RenderLimits(memory_mib=80))  # stopped at its memory limit
+    assert render_pdf(_job(), RenderLimits()).startswith(b"%PDF-")
+    assert list(tmp_path.iterdir()) == []
 
-    seen: list[Path] = []
 
-    def killed(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[bytes]:
-        scratch = Path(str(kwargs["env"]["TMPDIR"]))  # type: ignore[index]
-        (scratch / "weasyprint-abc123").mkdir()  # what a killed worker leaves
-        seen.append(scratch)
-        return subprocess.CompletedProcess(command, -9, b"", b"")
+def test_a_started_renderer_can_be_stopped_and_leaves_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """render_report starts the PDF first and renders the other formats meanwhile; when one of them
+    fails (or a signal stops the run), the renderer is ended and its directory removed."""
+    import tempfile
 
-    monkeypatch.setattr(sandbox.subprocess, "run", killed)
-    with pytest.raises(RenderError, match="limits"):
-        render_pdf(_job(), RenderLimits())
-    [scratch] = seen
+    from reporter.report.sandbox import start_pdf
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    run = start_pdf(_job("<p>x</p>" * 2000), RenderLimits())
+    [scratch] = list(tmp_path.iterdir())
     assert scratch.name.startswith("exposure-reporter-pdf-")
+    run.stop()
+    run.stop()  # idempotent
     assert not scratch.exists()

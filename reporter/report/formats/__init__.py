@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from reporter.errors import UsageError
 from reporter.report.formats import csv, html, json, oscal, pdf, poam
-from reporter.report.interface import Renderer
+from reporter.report.interface import Renderer, Starter
 
 
 class ReportFormat(StrEnum):
@@ -30,12 +30,19 @@ class FormatSpec:
     render: Renderer
     files: tuple[str, ...]
     description: str
+    # a format rendered in another process (the PDF) is started first, so that it renders on the
+    # second core while this process renders the other formats
+    start: Starter | None = None
 
 
 REGISTRY: dict[ReportFormat, FormatSpec] = {
     ReportFormat.HTML: FormatSpec(ReportFormat.HTML, html.render, html.FILES, "self-contained HTML report"),
     ReportFormat.PDF: FormatSpec(
-        ReportFormat.PDF, pdf.render, pdf.FILES, "PDF/A-3b report with results.json and findings.csv attached"
+        ReportFormat.PDF,
+        pdf.render,
+        pdf.FILES,
+        "PDF/A-3b report with results.json and findings.csv attached",
+        start=pdf.start,
     ),
     ReportFormat.JSON: FormatSpec(ReportFormat.JSON, json.render, json.FILES, "results.json (format_version 1)"),
     ReportFormat.CSV: FormatSpec(

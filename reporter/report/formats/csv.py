@@ -11,6 +11,7 @@ import re
 
 from reporter.errors import RenderError
 from reporter.models.results import Assessment
+from reporter.output import Payload
 from reporter.report.interface import RenderContext
 from reporter.store.exports import UTF8_BOM
 
@@ -42,12 +43,12 @@ SAMPLE_COLUMNS = (
 _FORMULA = re.compile(r"^\s*[=+\-@\t\r\x00]")
 
 
-def render(ctx: RenderContext) -> dict[str, bytes]:
+def render(ctx: RenderContext) -> dict[str, Payload]:
     """findings.csv, ledger.csv, exceptions.csv, samples.csv."""
     missing = [name for name in EXPORTS if name not in ctx.inputs.exports]
     if missing:
         raise RenderError(f"the assessment produced no {', '.join(missing)} export")
-    files = {name: ctx.inputs.exports[name] for name in EXPORTS}
+    files: dict[str, Payload] = {name: ctx.inputs.exports[name] for name in EXPORTS}
     files["samples.csv"] = samples_csv(ctx.inputs.assessment)
     return files
 

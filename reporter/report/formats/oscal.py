@@ -6,7 +6,6 @@ risk per control with gaps; a finding per framework item assessed, its state fro
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import UTC, datetime, time
 
 from reporter.attest.report_set import library_digest
@@ -20,6 +19,7 @@ from reporter.report.formats.oscal_common import (
     Json,
     assessment_assets,
     compact,
+    document_bytes,
     line,
     metadata,
     objective_of,
@@ -57,7 +57,7 @@ STATEMENT_IDS = {"nist-csf-2.0": "{id}_statement"}
 def render(ctx: RenderContext) -> dict[str, bytes]:
     """assessment-results.json."""
     document = {"assessment-results": assessment_results(ctx)}
-    return {"assessment-results.json": json.dumps(document, indent=2, ensure_ascii=False).encode() + b"\n"}
+    return {"assessment-results.json": document_bytes(document)}
 
 
 def assessment_results(ctx: RenderContext) -> Json:

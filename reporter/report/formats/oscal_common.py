@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+import pydantic_core
+
 from reporter.models.results import Assessment, ControlResult, Gap, SourceRef
 from reporter.report import fmt
 from reporter.report.baseline import report_id
@@ -32,6 +34,14 @@ MEDIA_TYPES = {
 _NOT_TOKEN = re.compile(r"[^\w.\-]")
 
 Json = dict[str, Any]
+
+
+def document_bytes(document: Json) -> bytes:
+    """The document as JSON text: two-space indent, UTF-8 unescaped, a final newline. pydantic-core's
+    serializer (as results.json) gives the bytes of `json.dumps(indent=2, ensure_ascii=False)` for these
+    documents (strings, integers, booleans; tested) about nine times faster: the standard library
+    encodes indented JSON in pure Python, which took 4 s per document at a million findings."""
+    return pydantic_core.to_json(document, indent=2) + b"\n"
 
 
 def uid(*parts: str) -> str:

@@ -5,9 +5,10 @@ and every chart's text alternative for its structure element."""
 from __future__ import annotations
 
 from reporter.errors import RenderError
+from reporter.output import payload_bytes
 from reporter.report.formats.json import results_json
-from reporter.report.interface import RenderContext, findings_attached
-from reporter.report.sandbox import PdfAttachment, PdfJob, render_pdf
+from reporter.report.interface import RenderContext, Started, findings_attached
+from reporter.report.sandbox import PdfAttachment, PdfJob, render_pdf, start_pdf
 from reporter.report.templating import render_document
 from reporter.report.view.model import Figure
 
@@ -30,7 +31,9 @@ def job(ctx: RenderContext) -> PdfJob:
     if findings_attached(inputs):  # else the cover says where it is (reporter.report.view.common.findings_where)
         attachments += (
             PdfAttachment(
-                "findings.csv", "Every gap of every control with its evidence file, line and SHA-256", findings
+                "findings.csv",
+                "Every gap of every control with its evidence file, line and SHA-256",
+                payload_bytes(findings),  # at most attach_max_bytes
             ),
         )
     return PdfJob(
@@ -51,3 +54,9 @@ def figure_alts(ctx: RenderContext) -> tuple[tuple[str, str], ...]:
 def render(ctx: RenderContext) -> dict[str, bytes]:
     """report.pdf."""
     return {"report.pdf": render_pdf(job(ctx), ctx.inputs.limits)}
+
+
+def start(ctx: RenderContext) -> Started:
+    """report.pdf, rendering in its subprocess while the caller goes on."""
+    run = start_pdf(job(ctx), ctx.inputs.limits)
+    return Started(lambda: {"report.pdf": run.result()}, run.stop)

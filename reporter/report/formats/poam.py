@@ -8,7 +8,6 @@ control, so a weakness keeps its id across quarters; observations belong to this
 from __future__ import annotations
 
 import hashlib
-import json
 
 from reporter.models.manifest import ManagementResponse
 from reporter.models.results import Assessment, ControlResult
@@ -19,6 +18,7 @@ from reporter.report.formats.oscal_common import (
     Json,
     assessment_assets,
     compact,
+    document_bytes,
     line,
     metadata,
     objective_of,
@@ -42,7 +42,7 @@ TITLE = "Plan of action and milestones"
 def render(ctx: RenderContext) -> dict[str, bytes]:
     """plan-of-action-and-milestones.json."""
     document = {"plan-of-action-and-milestones": plan(ctx)}
-    return {FILES[0]: json.dumps(document, indent=2, ensure_ascii=False).encode() + b"\n"}
+    return {FILES[0]: document_bytes(document)}
 
 
 def actionable(a: Assessment) -> list[ControlResult]:

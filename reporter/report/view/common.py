@@ -11,7 +11,7 @@ from typing import Any
 from reporter.catalog.library import Library
 from reporter.models.results import Assessment, ControlResult, Gap, MetricValue, rate_text
 from reporter.report import fmt
-from reporter.report.interface import ReportInputs, findings_attached
+from reporter.report.interface import ReportInputs, findings_attached, findings_size
 from reporter.report.view.model import Cell, Col, Table
 
 # Kinds a metric family reads, for metrics no control names (so every number still cites sources).
@@ -289,7 +289,7 @@ def findings_where(ctx: Ctx) -> str:
     """Where findings.csv is, for a sentence: attached to the PDF (up to the attachment cap) and next to it."""
     if findings_attached(ctx.inputs):
         return "attached to the PDF and written next to it"
-    size = len(ctx.inputs.exports.get("findings.csv", b""))
+    size = findings_size(ctx.inputs)
     cap = ctx.inputs.limits.attach_max_bytes
     return (
         f"written next to the report; at {fmt.number(size / 2**20)} MiB it is over the "
