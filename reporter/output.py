@@ -404,10 +404,14 @@ def _stage(parent: Path, prefix: str, files: Mapping[str, Payload]) -> Path:
         mode = _default_mode()
         for file_name, data in files.items():
             target = stage / file_name
-            with target.open("wb") as handle:
-                write_payload(handle, data)
-                handle.flush()
-                os.fsync(handle.fileno())
+            if isinstance(data, Path) and _link(data, target):  # a spooled export: no copy of gigabytes
+                with target.open("rb") as handle:
+                    os.fsync(handle.fileno())
+            else:
+                with target.open("wb") as handle:
+                    write_payload(handle, data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
             os.chmod(target, mode)
         os.chmod(stage, _default_mode(0o777))
     except OSError as exc:
@@ -415,6 +419,17 @@ def _stage(parent: Path, prefix: str, files: Mapping[str, Payload]) -> Path:
         _forget(stage)
         raise _cannot(parent, exc) from None
     return stage
+
+
+def _link(spooled: Path, target: Path) -> bool:
+    """Give a spooled file (the run's own, never written again) a second name in the stage: done at
+    once on the same file system; False (then it is copied) across file systems or where links are
+    not supported."""
+    try:
+        os.link(spooled, target)
+    except OSError:
+        return False
+    return True
 
 
 def _exchange(stage: Path, directory: Path) -> bool:

@@ -212,11 +212,13 @@ def _table(
 def _gaps(con: duckdb.DuckDBPyConnection, assessment: Assessment, cap: int) -> dict[str, Any]:
     titles = {c.control_id: c.title for c in assessment.controls}
     spec = [s for s in _spec(FINDINGS, [c.name for c in GAP_COLUMNS]) if s[0] != "control_title"]
-    # The findings.csv order; `n` keeps it through the joins below.
+    # The findings.csv order; `n` keeps it through the joins below. The first `cap` gaps are chosen
+    # first (a top-N, not a sort of every gap), and only they are numbered and formatted.
+    order = f"control_id, {GAP_ORDER}"
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE x_gaps AS SELECT * FROM (SELECT "
-        f"row_number() OVER (ORDER BY g.control_id, {GAP_ORDER}) AS n, g.kind AS _kind, g._source AS _src, "
-        f"g._rec AS _r, g.record_id AS _id, {_select(spec)} FROM a_gaps g) WHERE n <= {cap}"
+        f"CREATE OR REPLACE TEMP TABLE x_gaps AS SELECT row_number() OVER (ORDER BY {order}) AS n, "
+        f"g.kind AS _kind, g._source AS _src, g._rec AS _r, g.record_id AS _id, {_select(spec)} "
+        f"FROM (SELECT * FROM a_gaps ORDER BY {order} LIMIT {cap}) g"
     )
     names = [name for name, _, _ in spec]
     rows = con.execute(f"SELECT {', '.join(ident(n) for n in names)} FROM x_gaps ORDER BY n").fetchall()

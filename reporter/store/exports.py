@@ -14,7 +14,7 @@ import duckdb
 
 from reporter.checks.base import GAP_ORDER
 from reporter.models.results import Assessment
-from reporter.output import Payload, write_payload
+from reporter.output import Payload
 from reporter.store.sql import ident
 
 # CWE-1236 / OWASP "CSV injection": neutralise with a leading apostrophe (Symfony CVE-2021-41270).
@@ -142,23 +142,21 @@ EXCEPTIONS = [
 
 
 def _copy(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, object], target: Path | None) -> Payload:
-    """COPY the query's rows to CSV: into the file `target` (spooled, for any size) when given, else in memory."""
+    """COPY the query's rows to CSV: into the file `target` (spooled, for any size) when given, else in memory.
+
+    RFC 4180 (CRLF after every record, the last one too) in UTF-8 with a byte order mark, so that
+    spreadsheet programs that guess the encoding (Excel opened by double-click) read non-ASCII names
+    right (docs/decisions.md). DuckDB writes the mark itself (PREFIX, which comes before the header),
+    so the file is written once, never copied to prepend it; SUFFIX ends the last record."""
     with tempfile.TemporaryDirectory(prefix="exposure-reporter-csv-") as tmp:
-        rows = Path(tmp) / "out.csv"
-        # The path is our own temporary one (never evidence); values stay bound parameters.
+        rows = target or Path(tmp) / "out.csv"
+        # The path is our own (the run's spool or a temporary one), never evidence; values stay bound parameters.
         con.execute(
-            f"COPY ({query}) TO '{rows}' (FORMAT csv, HEADER, DELIMITER ',', QUOTE '\"', ESCAPE '\"', "
-            "FORCE_QUOTE *, NULLSTR '', NEW_LINE '\\r\\n')",
+            f"COPY ({query}) TO '{rows}' (FORMAT csv, DELIMITER ',', QUOTE '\"', ESCAPE '\"', FORCE_QUOTE *, "
+            "NULLSTR '', PREFIX '\ufeff', NEW_LINE '\\r\\n', SUFFIX '\r\n')",
             params,
         )
-        # RFC 4180 (CRLF after every record) in UTF-8 with a byte order mark, so that spreadsheet programs
-        # that guess the encoding (Excel opened by double-click) read non-ASCII names right (docs/decisions.md).
-        if target is None:
-            return UTF8_BOM + rows.read_bytes()
-        with target.open("wb") as handle:
-            handle.write(UTF8_BOM)
-            write_payload(handle, rows)
-        return target
+        return rows if target else rows.read_bytes()
 
 
 def findings_csv(con: duckdb.DuckDBPyConnection, assessment: Assessment, spool: Path | None = None) -> Payload:

@@ -16,7 +16,7 @@ from reporter.assess.engine import AssessOptions
 from reporter.bundle.limits import DEFAULT_LIMITS
 from reporter.catalog.loader import load_library
 from reporter.pipeline import LoadOptions, assess_bundle
-from reporter.store.exports import _copy
+from reporter.store.exports import UTF8_BOM, _copy
 
 SAMPLE = Path(__file__).resolve().parents[2] / "evidence-samples" / "northwind-2026-q3"
 
@@ -39,9 +39,27 @@ def check_rfc4180(data: bytes) -> list[list[str]]:
 
 def test_cells_with_line_breaks_and_non_ascii_text() -> None:
     con = duckdb.connect()
-    data = _copy(con, "SELECT 'Müller, Zoë' AS owner, 'first\nsecond' AS note, NULL AS empty", {})
+    data = _copy(con, "SELECT 'Müller, Zoë' AS owner, 'first\nsecond' AS note, NULL AS empty", {}, None)
+    assert isinstance(data, bytes)
     assert check_rfc4180(data) == [["owner", "note", "empty"], ["Müller, Zoë", "first\nsecond", ""]]
     assert data.count(b"\r\n") == 2  # the line break inside the quoted cell is kept as written
+
+
+@pytest.mark.parametrize("where", ["", " WHERE false", " WHERE x = 1"])
+def test_a_spooled_export_is_the_in_memory_one_byte_for_byte(tmp_path: Path, where: str) -> None:
+    """The mark, the header and the CRLF after the last record come from DuckDB itself (PREFIX and
+    SUFFIX) whether the CSV goes to a file or into memory; with no row it is the header alone."""
+    con = duckdb.connect()
+    query = f"SELECT * FROM (VALUES (1, 'a'), (2, '=b')) t(x, y){where} ORDER BY x"
+    memory = _copy(con, query, {}, None)
+    spooled = _copy(con, query, {}, tmp_path / "out.csv")
+    assert spooled == tmp_path / "out.csv"
+    assert isinstance(memory, bytes)
+    assert spooled.read_bytes() == memory
+    rows = {"": 3, " WHERE false": 1, " WHERE x = 1": 2}[where]
+    assert memory.startswith(UTF8_BOM + b'"x","y"\r\n')
+    assert memory.endswith(b"\r\n")
+    assert memory.count(b"\r\n") == rows
 
 
 @pytest.fixture(scope="module")
