@@ -58,13 +58,15 @@ RANK_SEVERITY = (
 Step = Callable[[duckdb.DuckDBPyConnection], None]
 
 
-def _sql(builder: Callable[[Params], str]) -> Step:
-    """A step that runs one SQL statement, its policy values and instants bound as parameters."""
+def _sql(builder: Callable[[Params], str | tuple[str, ...]]) -> Step:
+    """A step that runs one SQL statement (or several, in order), its policy values and instants
+    bound as parameters."""
 
     def run(con: duckdb.DuckDBPyConnection) -> None:
         params = Params()
-        sql = builder(params)
-        con.execute(sql, params.for_sql(sql))
+        built = builder(params)
+        for sql in (built,) if isinstance(built, str) else built:
+            con.execute(sql, params.for_sql(sql))
 
     return run
 
@@ -81,7 +83,7 @@ def build(
             progress(done, len(steps))
     # The ledger holds every instance column its readers need: keep one copy (memory at 1M findings).
     con.execute("DROP TABLE a_instances")
-    con.execute("CREATE OR REPLACE TEMP VIEW a_instances AS SELECT * FROM a_ledger")
+    con.execute("CREATE OR REPLACE VIEW a_instances AS SELECT * FROM a_ledger")
 
 
 def _steps(data: DeriveInput) -> tuple[Step, ...]:
@@ -123,7 +125,7 @@ def _steps(data: DeriveInput) -> tuple[Step, ...]:
 
 def _policy_tables(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE a_bod "
+        "CREATE OR REPLACE TABLE a_bod "
         "(kev BOOLEAN, exposed BOOLEAN, automatable BOOLEAN, impact VARCHAR, outcome VARCHAR)"
     )
     for r in policy.sla.bod2604_table:
@@ -132,7 +134,7 @@ def _policy_tables(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
             [r.kev, r.exposed, r.automatable, r.technical_impact.value, r.outcome.value],
         )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE a_bod_defaults AS SELECT ?::BOOLEAN AS automatable, ?::VARCHAR AS impact",
+        "CREATE OR REPLACE TABLE a_bod_defaults AS SELECT ?::BOOLEAN AS automatable, ?::VARCHAR AS impact",
         [policy.sla.missing_automatable, policy.sla.missing_technical_impact.value],
     )
 
@@ -140,20 +142,20 @@ def _policy_tables(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
 # Every key an asset is known by (id, name, aliases), for resolving what discovery saw. Hash joins
 # on this table replace OR/list_contains join conditions, which would compare every pair.
 _ASSET_KEYS = """
-    CREATE OR REPLACE TEMP TABLE a_asset_keys AS
+    CREATE OR REPLACE TABLE a_asset_keys AS
     SELECT key, min(id) AS asset_id FROM (SELECT id, unnest(list_distinct([id, name] || aliases)) AS key FROM assets)
     GROUP BY key"""
 
 # Sightings with the inventory asset they resolve to: by asset_id, else by key (NULL: unknown).
 _OBSERVATIONS = """
-    CREATE OR REPLACE TEMP TABLE a_obs AS
+    CREATE OR REPLACE TABLE a_obs AS
     SELECT o.*, COALESCE(a.id, k.asset_id) AS resolved_id
     FROM observations o LEFT JOIN assets a ON a.id = o.asset_id LEFT JOIN a_asset_keys k ON k.key = o.asset_key"""
 
 
 def _assets(as_of: str, gone_days: str) -> str:
     return f"""
-    CREATE OR REPLACE TEMP TABLE a_assets AS
+    CREATE OR REPLACE TABLE a_assets AS
     WITH seen AS (
         SELECT resolved_id AS id, max(observed_at) AS last_observed_at FROM a_obs
         WHERE observed_at < {as_of} AND resolved_id IS NOT NULL GROUP BY resolved_id
@@ -187,7 +189,7 @@ def _instances(as_of: str, policy: Policy, p: Params) -> str:
     # once are aggregated; the others are taken as they are (same columns, same meaning). The
     # findings before as_of are read three times rather than copied once (NOT MATERIALIZED).
     return f"""
-    CREATE OR REPLACE TEMP TABLE a_instances AS
+    CREATE OR REPLACE TABLE a_instances AS
     WITH f AS NOT MATERIALIZED (SELECT * FROM findings WHERE first_detected_at < {as_of}),
     dup AS (SELECT asset_id, vuln_id FROM f GROUP BY asset_id, vuln_id HAVING count(*) > 1),
     single AS NOT MATERIALIZED (
@@ -302,7 +304,7 @@ def _exceptions(as_of: str, max_days: str, max_duration: str) -> str:
     last = f"least({as_of}, COALESCE(e.expires_at, {as_of}))"
     inline_at = "TRY_CAST(json_extract_string(c.value, '$.verified_at') AS TIMESTAMPTZ)"
     return f"""
-    CREATE OR REPLACE TEMP TABLE a_exc AS
+    CREATE OR REPLACE TABLE a_exc AS
     WITH ctl AS (
         SELECT e.id, max({inline_at}) FILTER (WHERE {inline_at} < {as_of}) AS inline_verified,
                max({inline_at}) FILTER (WHERE {inline_at} < {last}) AS inline_verified_last,
@@ -342,7 +344,7 @@ def _exception_scope(as_of: str) -> str:
     # every pair (a thousand exceptions and a million instances: a billion list lookups).
     asset_only = "len(vuln_ids) = 0 AND len(finding_ids) = 0 AND len(control_ids) = 0 AND len(identity_ids) = 0"
     return f"""
-    CREATE OR REPLACE TEMP TABLE a_exc_scope AS
+    CREATE OR REPLACE TABLE a_exc_scope AS
     SELECT DISTINCT exception_id, asset_id, vuln_id FROM (
         SELECT e.id AS exception_id, f.asset_id, f.vuln_id
         FROM (SELECT id, unnest(finding_ids) AS finding_id FROM a_exc) e JOIN findings f ON f.id = e.finding_id
@@ -368,10 +370,10 @@ def _exception_scope(as_of: str) -> str:
 # Which assets and agents use each identity (used_by), and which identities each AI agent holds
 # (its identity_ids, or an identity whose used_by names it): one row per pair, for equi-joins.
 _IDENTITY_USERS = """
-    CREATE OR REPLACE TEMP TABLE a_identity_users AS
+    CREATE OR REPLACE TABLE a_identity_users AS
     SELECT DISTINCT id AS identity_id, unnest(used_by) AS user_id FROM identities"""
 _AGENT_IDENTITIES = """
-    CREATE OR REPLACE TEMP TABLE a_agent_identities AS
+    CREATE OR REPLACE TABLE a_agent_identities AS
     SELECT DISTINCT agent_id, identity_id FROM (
         SELECT id AS agent_id, unnest(identity_ids) AS identity_id FROM agents
         UNION ALL
@@ -384,7 +386,7 @@ def _package_links(con: duckdb.DuckDBPyConnection, as_of: datetime) -> None:
     each distinct (ecosystem, deployed version, fixed version), whether the version fixes it
     (docs/verification.md); the accepted triples join back in SQL."""
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _pkg AS
+        f"""CREATE OR REPLACE TABLE _pkg AS
         SELECT d.id AS deployment_id, f.asset_id, f.vuln_id, f.id AS finding_id,
             lower(regexp_extract(f.purl, '^pkg:([A-Za-z][A-Za-z0-9.+-]*)/', 1)) AS eco,
             {_PACKAGE_VERSION} AS version, f.fixed_version AS fixed
@@ -412,7 +414,7 @@ def _series(as_of: str) -> str:
     """Scan series: one row per finding that scans reported (sightings before as_of), with the tool
     that saw it, its scope keys and its first and last sighting."""
     return f"""
-    CREATE OR REPLACE TEMP TABLE a_series AS
+    CREATE OR REPLACE TABLE a_series AS
     SELECT g.finding_id, f.asset_id, f.vuln_id, f.scope_keys, g.tool, g.first_seen, g.last_seen, g.sightings
     FROM (
         SELECT x.finding_id, lower(min(s.tool)) AS tool, min(x.seen_at) AS first_seen, max(x.seen_at) AS last_seen,
@@ -440,7 +442,7 @@ def _inferred_links(as_of: str) -> str:
     scanner lists in fix_refs; a package version at or above the finding's fixed version (univers,
     per ecosystem: `_package_links`); an image replacement (every fixable finding of the image)."""
     return f"""
-    CREATE OR REPLACE TEMP TABLE a_dep_link AS
+    CREATE OR REPLACE TABLE a_dep_link AS
     WITH d AS (
         SELECT d.*, COALESCE(d.completed_at, d.started_at) AS at, a.type AS asset_type FROM deployments d
         JOIN assets a ON a.id = d.asset_id
@@ -466,7 +468,7 @@ def _deployments(as_of: str) -> str:
     columns += "d._source, d._rec, d._line, {rule} AS link_rule"
     when = f"COALESCE(d.completed_at, d.started_at) < {as_of}"
     return f"""
-    CREATE OR REPLACE TEMP TABLE a_dep AS
+    CREATE OR REPLACE TABLE a_dep AS
     SELECT DISTINCT * FROM (
         SELECT {columns.format(v="f.vuln_id", rule="'named'")}
         FROM (SELECT *, unnest(finding_ids) AS fid FROM deployments) d JOIN findings f ON f.id = d.fid WHERE {when}
@@ -490,29 +492,31 @@ def _scan_verifications(as_of: str) -> str:
     - `rescan-not-covering` (inconclusive): a successful deployment followed by scans of the asset,
       none of which covers the finding (unauthenticated, another tool, the component not examined).
     """
-    first = (
-        "arg_min(struct_pack(scan_id := {0}.scan_id, present := {0}.present), "
-        "struct_pack(t := {0}.scan_at, i := {0}.scan_id))"
-    )
     method = (
         "CASE WHEN a.type = 'container_image' THEN 'image_rescan' WHEN s.authenticated THEN 'authenticated_rescan' "
         "ELSE 'unauthenticated_rescan' END"
     )
     return f"""
-    CREATE OR REPLACE TEMP TABLE a_scan_ver AS
+    CREATE OR REPLACE TABLE a_scan_ver AS
     WITH
+    -- the completed scans in time order (then by id): "the first scan" is the smallest sord, so the
+    -- aggregates below keep one integer per group, not the scan itself
+    so AS (
+        SELECT id AS scan_id, row_number() OVER (ORDER BY completed_at, id) AS sord FROM scans
+        WHERE status = 'completed' AND completed_at < {as_of}
+    ),
     -- every scan of a series' asset from its first sighting on, once: does it cover the series, and
     -- does it report it (a sighting of the series in that scan)?
     sx AS (
-        SELECT x.finding_id, x.asset_id, x.vuln_id, x.last_seen, s.id AS scan_id, s.completed_at AS scan_at,
+        SELECT x.finding_id, x.asset_id, x.vuln_id, x.last_seen, so.sord, s.completed_at AS scan_at,
             {covers("s", "x")} AS covering, w.finding_id IS NOT NULL AS present
         FROM a_series x JOIN scans s ON s.asset_id = x.asset_id
             AND s.completed_at >= x.first_seen AND s.completed_at < {as_of} AND s.status = 'completed'
+        JOIN so ON so.scan_id = s.id
         LEFT JOIN finding_sightings w ON w.finding_id = x.finding_id AND w.scan_id = s.id
     ),
     gone AS (
-        SELECT finding_id, any_value(asset_id) AS asset_id, any_value(vuln_id) AS vuln_id,
-            {first.format("sx")}.scan_id AS scan_id
+        SELECT finding_id, any_value(asset_id) AS asset_id, any_value(vuln_id) AS vuln_id, min(sord) AS sord
         FROM sx WHERE covering AND scan_at > last_seen GROUP BY finding_id
     ),
     dt AS (
@@ -521,22 +525,26 @@ def _scan_verifications(as_of: str) -> str:
     ),
     answers AS (
         SELECT dt.deployment_id, sx.finding_id, dt.asset_id, dt.i_vuln AS vuln_id,
-            {first.format("sx")} FILTER (WHERE sx.covering) AS covered,
-            {first.format("sx")} AS any_scan
+            -- the first covering scan and whether it reports the finding (present depends only on the
+            -- finding and the scan), as one integer: 2 × sord + (0 when present, 1 when not)
+            min(2 * sx.sord + CASE WHEN sx.present THEN 0 ELSE 1 END) FILTER (WHERE sx.covering) AS covered,
+            min(sx.sord) AS any_sord
         FROM dt JOIN sx ON sx.asset_id = dt.asset_id AND sx.vuln_id = dt.i_vuln AND sx.scan_at > dt.completed_at
         GROUP BY ALL
     ),
     rows AS (
-        SELECT 'rescan-absent' AS rule, finding_id, asset_id, vuln_id, scan_id, NULL::VARCHAR AS deployment_id,
-               FALSE AS present
-        FROM gone
-        UNION ALL
-        SELECT 'rescan-after-deployment', finding_id, asset_id, vuln_id, covered.scan_id, deployment_id,
-            covered.present
-        FROM answers WHERE covered IS NOT NULL
-        UNION ALL
-        SELECT 'rescan-not-covering', finding_id, asset_id, vuln_id, any_scan.scan_id, deployment_id, NULL
-        FROM answers WHERE covered IS NULL
+        SELECT r.* EXCLUDE (sord), so.scan_id FROM (
+            SELECT 'rescan-absent' AS rule, finding_id, asset_id, vuln_id, sord, NULL::VARCHAR AS deployment_id,
+                   FALSE AS present
+            FROM gone
+            UNION ALL
+            SELECT 'rescan-after-deployment', finding_id, asset_id, vuln_id, covered // 2, deployment_id,
+                covered % 2 = 0
+            FROM answers WHERE covered IS NOT NULL
+            UNION ALL
+            SELECT 'rescan-not-covering', finding_id, asset_id, vuln_id, any_sord, deployment_id, NULL
+            FROM answers WHERE covered IS NULL
+        ) r JOIN so ON so.sord = r.sord
     )
     SELECT r.rule || ':' || r.scan_id || ':' || COALESCE(r.deployment_id, r.finding_id) AS id,
         r.asset_id, r.finding_id, r.vuln_id, r.deployment_id, {method} AS method,
@@ -553,25 +561,26 @@ def _scan_verifications(as_of: str) -> str:
 
 def _verifications(as_of: str) -> str:
     """Every verification before as_of: the records of the bundle and those derived from rescans."""
-    # vrow numbers the rows (in no particular order): aggregates that pick "the first verification"
-    # carry vrow and join the row back, instead of carrying every column of it.
+    # vrow numbers the rows in evidence order (_EVIDENCE_ORDER_BY): "the first verification" of a group
+    # is its smallest vrow, an aggregate of one integer (min), and the row is joined back afterwards.
+    order = _EVIDENCE_ORDER_BY.format("x")
     return f"""
-    CREATE OR REPLACE TEMP TABLE a_ver AS
-    SELECT *, row_number() OVER () AS vrow FROM (
+    CREATE OR REPLACE TABLE a_ver AS
+    SELECT *, row_number() OVER (ORDER BY {order}) AS vrow FROM (
         SELECT v.*, COALESCE(f.vuln_id, v.vuln_id) AS i_vuln, FALSE AS derived, NULL::VARCHAR AS rule,
             NULL::VARCHAR AS scan_id
         FROM verifications v LEFT JOIN findings f ON f.id = v.finding_id
         WHERE v.observed_at < {as_of} AND COALESCE(f.vuln_id, v.vuln_id) IS NOT NULL
         UNION ALL BY NAME
         SELECT * FROM a_scan_ver
-    )"""
+    ) x"""
 
 
 def _rollbacks(as_of: str) -> str:
     """Instances each rollback affects: the targets of its deployments, its findings, and, when it
     names neither, the targets of deployments on its assets completed by the rollback."""
     return f"""
-    CREATE OR REPLACE TEMP TABLE a_rollback AS
+    CREATE OR REPLACE TABLE a_rollback AS
     WITH r AS (SELECT * FROM rollout_events WHERE type = 'rollback' AND occurred_at < {as_of})
     SELECT DISTINCT id, occurred_at, asset_id, i_vuln FROM (
         SELECT r.id, r.occurred_at, d.asset_id, d.i_vuln
@@ -596,44 +605,47 @@ _EVIDENCE = (
     "line := {0}._line) END"
 )
 # Order among results at one instant: vulnerable first; then verification records, the rescan that
-# answers a deployment, other rescans; then the id. Aggregates pick the a_ver row (vrow) that comes
-# first in this order and the row is joined back afterwards: the aggregate state stays small.
-_EVIDENCE_ORDER = (
-    "struct_pack(at := {0}.observed_at, r := CASE {0}.result WHEN 'vulnerable' THEN 0 ELSE 1 END, "
-    "k := CASE WHEN NOT {0}.derived THEN 0 WHEN {0}.rule = 'rescan-after-deployment' THEN 1 ELSE 2 END, i := {0}.id)"
+# answers a deployment, other rescans; then the id. a_ver numbers its rows in this order (vrow), so
+# the first verification of a group is min(vrow): fixed-size aggregate state, which DuckDB can spill.
+_EVIDENCE_ORDER_BY = (
+    "{0}.observed_at, CASE {0}.result WHEN 'vulnerable' THEN 0 ELSE 1 END, "
+    "CASE WHEN NOT {0}.derived THEN 0 WHEN {0}.rule = 'rescan-after-deployment' THEN 1 ELSE 2 END, {0}.id"
 )
 
 
-def _deployment_checks(as_of: str, urgent: str, default: str, skew: str) -> str:
+def _deployment_checks(as_of: str, urgent: str, default: str, skew: str) -> tuple[str, ...]:
     """Per successful deployment and target: its verification window and the first conclusive
     verification after it (clock skew tolerated for verification records; derived rescans are always
     after the deployment). VER-01, VER-02, E3 and E4 read this instead of each matching deployments
     to verifications again. "Verified in the window" is "the first conclusive verification after the
     deployment falls in the window", by the target (asset, vulnerability) or by deployment_id. At one
-    instant a vulnerable result comes before a clean one: when evidence disagrees, it is not fixed."""
-    order = _EVIDENCE_ORDER.format("v")
+    instant a vulnerable result comes before a clean one: when evidence disagrees, it is not fixed.
+
+    Three statements, not one: the targets and their first verifications are tables of their own, so
+    the joins back to a_ver never wait beside the aggregate (one statement ran out of memory at ten
+    million findings; docs/performance.md)."""
     first = (
         "CASE WHEN {0}.vrow IS NOT NULL THEN struct_pack(result := {0}.result, vid := {0}.id, at := {0}.observed_at, "
         "derived := {0}.derived, rule := {0}.rule, scan_id := {0}.scan_id, src := {0}._source, rec := {0}._rec, "
         "line := {0}._line) END"
     )
-    return f"""
-    CREATE OR REPLACE TEMP TABLE a_dep_check AS
-    WITH t AS (
+    targets = f"""
+    CREATE OR REPLACE TABLE _dc_t AS
         SELECT d.id, d.asset_id, d.completed_at, d.i_vuln AS vuln_id, d.link_rule, COALESCE(i.urgent, FALSE) AS urgent,
             d.completed_at + to_days(CASE WHEN i.urgent THEN {urgent} ELSE {default} END) AS window_end
         FROM a_dep d LEFT JOIN a_instances i ON i.asset_id = d.asset_id AND i.vuln_id = d.i_vuln
-        WHERE d.status = 'succeeded' AND d.completed_at IS NOT NULL AND d.completed_at < {as_of}
-    ),
-    by_target AS (
+        WHERE d.status = 'succeeded' AND d.completed_at IS NOT NULL AND d.completed_at < {as_of}"""
+    by_target = f"""
+    CREATE OR REPLACE TABLE _dc_b AS
         SELECT t.id, t.vuln_id,
-            arg_min(v.vrow, {order}) FILTER (WHERE v.result <> 'inconclusive') AS first_row,
-            arg_min(v.vrow, {order}) FILTER (WHERE v.result = 'inconclusive') AS inconclusive_row
-        FROM t JOIN a_ver v ON v.asset_id = t.asset_id AND v.i_vuln = t.vuln_id
+            min(v.vrow) FILTER (WHERE v.result <> 'inconclusive') AS first_row,
+            min(v.vrow) FILTER (WHERE v.result = 'inconclusive') AS inconclusive_row
+        FROM _dc_t t JOIN a_ver v ON v.asset_id = t.asset_id AND v.i_vuln = t.vuln_id
         WHERE v.observed_at >= t.completed_at - to_minutes({skew})
-        GROUP BY t.id, t.vuln_id
-    ),
-    by_deployment AS (
+        GROUP BY t.id, t.vuln_id"""
+    checks = f"""
+    CREATE OR REPLACE TABLE a_dep_check AS
+    WITH by_deployment AS (
         SELECT d.id, min(v.observed_at) AS first_at
         FROM deployments d JOIN a_ver v ON v.deployment_id = d.id
         WHERE v.observed_at >= d.completed_at - to_minutes({skew}) AND v.result <> 'inconclusive'
@@ -641,18 +653,18 @@ def _deployment_checks(as_of: str, urgent: str, default: str, skew: str) -> str:
     )
     SELECT t.*, {first.format("f")} AS first, f.observed_at AS first_at, {first.format("n")} AS inconclusive,
         COALESCE(f.observed_at <= t.window_end, FALSE) OR COALESCE(x.first_at <= t.window_end, FALSE) AS verified
-    FROM t LEFT JOIN by_target b ON b.id = t.id AND b.vuln_id = t.vuln_id
+    FROM _dc_t t LEFT JOIN _dc_b b ON b.id = t.id AND b.vuln_id = t.vuln_id
     LEFT JOIN a_ver f ON f.vrow = b.first_row
     LEFT JOIN a_ver n ON n.vrow = b.inconclusive_row
     LEFT JOIN by_deployment x ON x.id = t.id"""
+    return targets, by_target, checks, "DROP TABLE _dc_t", "DROP TABLE _dc_b"
 
 
 def _ledger(as_of: str, period_start: str, skew: str) -> str:
-    order = _EVIDENCE_ORDER.format("a")
     fix = "a.result = 'not_vulnerable' AND (v1.last_vulnerable_at IS NULL OR a.observed_at > v1.last_vulnerable_at)"
     has_scans = "EXISTS (SELECT 1 FROM scans)"
     return f"""
-    CREATE OR REPLACE TEMP TABLE a_ledger AS
+    CREATE OR REPLACE TABLE a_ledger AS
     WITH d AS (
         SELECT asset_id, i_vuln AS vuln_id, count(DISTINCT id) AS deployments,
             max(completed_at) FILTER (WHERE status = 'succeeded') AS last_success_at,
@@ -675,11 +687,11 @@ def _ledger(as_of: str, period_start: str, skew: str) -> str:
     v AS (
         SELECT a.asset_id, a.i_vuln AS vuln_id,
             min(a.observed_at) FILTER (WHERE {fix}) AS fix_at,
-            arg_min(a.vrow, {order}) FILTER (WHERE {fix}) AS fix_row,
+            min(a.vrow) FILTER (WHERE {fix}) AS fix_row,
             min(a.observed_at) FILTER (WHERE a.result = 'not_vulnerable') AS first_clean_at,
             min(a.observed_at) FILTER (WHERE a.result = 'not_vulnerable' AND a.observed_at > rb.rollback_at)
                 AS clean_after_rollback_at,
-            arg_min(a.vrow, {order}) FILTER (WHERE a.result <> 'inconclusive'
+            min(a.vrow) FILTER (WHERE a.result <> 'inconclusive'
                 AND a.observed_at >= d.last_success_at - to_minutes({skew})) AS after_row
         FROM a_ver a LEFT JOIN v1 ON v1.asset_id = a.asset_id AND v1.vuln_id = a.i_vuln
         LEFT JOIN d ON d.asset_id = a.asset_id AND d.vuln_id = a.i_vuln

@@ -111,6 +111,8 @@ def evaluate_control(context: CheckContext, control: Control) -> ControlResult:
     ctx = context.for_control(control.id, control.severity.value)
     try:
         outcome = get_check(control.check)(ctx)
+    except duckdb.OutOfMemoryException:
+        raise  # a resource limit stops the run (exit 7), it is not a finding about this control
     except (duckdb.Error, ValueError, KeyError, TypeError) as exc:
         ctx.con.execute("DELETE FROM a_gaps WHERE control_id = $c", {"c": control.id})
         ctx.con.execute("DELETE FROM a_sample WHERE control_id = $c", {"c": control.id})

@@ -37,6 +37,7 @@ def load_bundle(path: Path, options: LoadOptions | None = None) -> LoadedBundle:
 
 def _stages(loaded: LoadedBundle, options: LoadOptions) -> None:
     read_sources(loaded, options.limits, options.progress, options.seal_keys)
+    loaded.store.compact()  # the evidence is in: compress it before the cross-file passes read it
     if loaded.manifest is not None:
         read_responses(loaded, options.limits, options.control_ids)
         cap = options.limits.max_issues_per_group

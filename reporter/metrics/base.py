@@ -49,6 +49,8 @@ class MetricSpec:
             return MetricValue(**base, measurable=False, reason=f"the bundle has no {', '.join(missing)} records")
         try:
             result = self.func(ctx)
+        except duckdb.OutOfMemoryException:
+            raise  # a resource limit stops the run (exit 7); it says nothing about the metric
         except (duckdb.Error, ValueError, KeyError, TypeError, ZeroDivisionError) as exc:
             result = f"the metric could not be computed: {type(exc).__name__}: {str(exc)[:200]}"
         if isinstance(result, str):

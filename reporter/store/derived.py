@@ -1,7 +1,8 @@
-"""Keeping what the report rests on: the assessment's derived tables are temporary (they vanish
-with the connection); with `--db` they are copied into the database file under the same names, so
-an auditor's queries (docs/evidence-store.md) read the ledger, instances, deadlines and exception
-scopes the results were computed from, not a re-implementation of them."""
+"""Keeping what the report rests on: the assessment's derived tables (`a_*`) are written to the
+store's database, which with `--db` is the user's file, so an auditor's queries
+(docs/evidence-store.md) read the ledger, instances, deadlines and exception scopes the results
+were computed from, not a re-implementation of them. A few small helper tables of the exports are
+temporary: they are copied into the file here, and the derived views recreated."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ _VIEWS = (("a_instances", "SELECT * FROM a_ledger"),)
 
 def keep_derived(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Copy every temporary `a_*` table into the database file (replacing an earlier copy) and
-    recreate the derived views; return the names kept, in order."""
+    recreate the derived views; return the names copied or recreated, in order."""
     rows = con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, 'a_') ORDER BY table_name"
     ).fetchall()

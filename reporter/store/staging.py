@@ -47,6 +47,8 @@ class Staged:
 
 
 def _duck_error(exc: duckdb.Error, rel: str) -> EvidenceError:
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        raise exc  # the store's memory limit, not a fault of the file: exit 7 names the limit
     text = str(exc)
     line = None
     for marker in ("Line: ", "line "):
