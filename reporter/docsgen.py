@@ -549,7 +549,7 @@ traceback for errors (never local variables, which could hold evidence).
 | 1 | `assess`/`report`: unexcepted gaps at `--fail-on` or above, or a regression (below); outputs written |
 | 2 | usage: a bad option, an unusable key, or a path that is not a bundle |
 | 3 | invalid: a bundle (`validate`, `assess`, `report`, `verify --bundle`, `seal`), an import input or mappings |
-| 4 | an output file or directory could not be written |
+| 4 | an output could not be written, the evidence store included (under TMPDIR or at `--db`; e.g. a full disk) |
 | 5 | internal error: a bug or an environment failure (e.g. the PDF renderer crashed or hit its limits) |
 | 6 | `verify`: a signature, a file's SHA-256 or the re-performed results differ, or a bad attestation (file named) |
 | 7 | a resource limit was reached: the store's memory limit (`--memory-limit`) or the machine's; no output written |

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from reporter.cli.common import resource_error
+from reporter.cli.common import resource_error, store_write_error
 from reporter.errors import ExitCode
 from reporter.store import store
 
@@ -48,3 +48,12 @@ def test_default_memory_limit_follows_the_machine(monkeypatch: pytest.MonkeyPatc
     for machine, expected in ((None, "1GB"), (4 * 10**9, "1GB"), (24 * 10**9, "3GB"), (64 * 10**9, "4GB")):
         monkeypatch.setattr(store, "_machine_memory", lambda m=machine: m)
         assert store.default_memory_limit() == expected
+
+
+def test_only_a_failed_write_of_the_store_is_an_output_error() -> None:
+    full = duckdb.IOException('IO Error: Could not write file "/tmp/x/evidence.duckdb": No space left on device')
+    written = store_write_error(full)
+    assert written is not None
+    assert written.exit_code == ExitCode.OUTPUT == 4
+    assert "No space left on device" in str(written)
+    assert store_write_error(duckdb.IOException("IO Error: No files found that match the pattern")) is None

@@ -159,6 +159,18 @@ def test_db_on_a_full_disk_is_exit_4_and_keeps_the_earlier_store(tmp_path: Path,
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".evidence")) == []
 
 
+def test_a_full_temporary_directory_under_the_store_is_exit_4(tmp_path: Path, bundle: Path) -> None:
+    # Without --db the store is a database file in the run's private directory under TMPDIR.
+    (tmp_path / "tmp").mkdir()
+    result = run_cli(["validate", str(bundle)], tmpdir=tmp_path / "tmp", fsize_mib=1 / 16)
+    assert result.code == 4, result.output
+    assert "the evidence store was not written completely" in result.stderr
+    assert "TMPDIR" in result.stderr
+    assert "internal error" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
 # --- report sets ---------------------------------------------------------------------------------
 
 
