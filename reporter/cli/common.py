@@ -147,11 +147,11 @@ def resource_error(exc: BaseException) -> ResourceError:
 _WRITE_FAILED = ("Could not write file", "No space left on device", "File too large", "Failed to create checkpoint")
 
 
-def store_write_error(exc: duckdb.Error) -> OutputError | None:
-    """The store's database file (under TMPDIR, or at --db) or its spill files could not be
+def store_write_error(exc: BaseException) -> OutputError | None:
+    """When the store's database file (under TMPDIR, or at --db) or its spill files could not be
     written: an output error (exit 4) that says where to make room, not an internal error."""
     text = str(exc)
-    if not any(marker in text for marker in _WRITE_FAILED):
+    if not isinstance(exc, (duckdb.IOException, duckdb.FatalException)) or not any(m in text for m in _WRITE_FAILED):
         return None
     first = printable(text.split("\n", 1)[0][:240])
     return OutputError(
@@ -183,17 +183,12 @@ def guarded() -> Iterator[None]:
         if state.debug:  # where the limit tripped (fail() below prints only the message)
             traceback.print_exception(exc, limit=30)
         fail(resource_error(exc))
-    except (duckdb.IOException, duckdb.FatalException) as exc:
-        if state.stopping is not None:
-            raise Terminated(state.stopping) from None
-        written = store_write_error(exc)
-        if written is None:
-            report_internal_error(exc)
-            raise typer.Exit(int(ExitCode.INTERNAL)) from None
-        fail(written)
     except Exception as exc:
         if state.stopping is not None:  # e.g. DuckDB reports the signal as "Query interrupted"
             raise Terminated(state.stopping) from None
+        written = store_write_error(exc)
+        if written is not None:
+            fail(written)
         report_internal_error(exc)
         raise typer.Exit(int(ExitCode.INTERNAL)) from None
 

@@ -23,14 +23,18 @@ def _out_of_memory(*_: object) -> None:
     raise duckdb.OutOfMemoryException("Out of Memory Error: failed to pin block (1.9 GiB/1.9 GiB used)")
 
 
-def test_a_check_reaching_the_limit_stops_the_assessment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "get_check", lambda name: _out_of_memory)
+def _assessing_runs_out_of_memory() -> None:
     loaded = load_bundle(MINIMAL)
     try:
         with pytest.raises(duckdb.OutOfMemoryException):
             assess(loaded, load_library(), AssessOptions())
     finally:
         loaded.close()
+
+
+def test_a_check_reaching_the_limit_stops_the_assessment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "get_check", lambda name: _out_of_memory)
+    _assessing_runs_out_of_memory()
 
 
 def test_a_check_failing_otherwise_is_an_error_result(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -49,12 +53,7 @@ def test_a_check_failing_otherwise_is_an_error_result(monkeypatch: pytest.Monkey
 def test_a_metric_reaching_the_limit_stops_the_assessment(monkeypatch: pytest.MonkeyPatch) -> None:
     for key, spec in list(metrics_base._METRICS.items()):
         monkeypatch.setitem(metrics_base._METRICS, key, replace(spec, func=_out_of_memory))
-    loaded = load_bundle(MINIMAL)
-    try:
-        with pytest.raises(duckdb.OutOfMemoryException):
-            assess(loaded, load_library(), AssessOptions())
-    finally:
-        loaded.close()
+    _assessing_runs_out_of_memory()
 
 
 def test_loading_reaching_the_limit_is_not_a_fault_of_the_file() -> None:
