@@ -152,6 +152,50 @@ def record_gap(alias: str, kind: str, message: str, **extra: str) -> str:
     )
 
 
+# What a gap about a finding-instance needs from its ledger row to rank its risk (`_risk_facts`).
+_LEDGER_FACTS = (
+    "severity",
+    "kev",
+    "internet_facing",
+    "asset_importance",
+    "asset_owner",
+    "due_at",
+    "not_affected",
+    "is_open",
+    "fixed_at",
+    "retired_effective_at",
+    "ssvc_exploitation",
+)
+
+
+@dataclass(frozen=True)
+class LedgerGaps:
+    """A gap query whose rows are ledger rows (finding-instances), each carrying the facts its risk
+    rests on (`_gl_*` columns): `evaluate` then reads them from the row instead of joining every gap
+    back to the ledger and the inventory, which at ten million findings held millions of gaps in a
+    hash table. Build it with `ledger_gaps`."""
+
+    sql: str
+
+
+def ledger_gaps(message: str, source: str, *, alias: str = "l", certainty: str = "'violation'") -> LedgerGaps:
+    """Gaps that are the ledger rows `alias` of `source` (a FROM … WHERE … tail over a_ledger or
+    a_instances), one gap per row, about that row's finding-instance."""
+    select = gap_select(
+        kind="findings",
+        record_id=f"{alias}.finding_id",
+        source=f"{alias}._source",
+        rec=f"{alias}._rec",
+        line=f"{alias}._line",
+        message=message,
+        certainty=certainty,
+        asset_id=f"{alias}.asset_id",
+        vuln_id=f"{alias}.vuln_id",
+    )
+    facts = ", ".join(f"{alias}.{name} AS _gl_{name}" for name in _LEDGER_FACTS)
+    return LedgerGaps(f"SELECT {select}, {facts} {source}")
+
+
 def unit_select(
     *,
     kind: str,
@@ -310,30 +354,43 @@ _OWNER_JOINS = (
 )
 
 
-def _risk_facts(control_severity: str, as_of: str) -> str:
+def _risk_facts(control_severity: str, as_of: str, *, on_ledger: bool = False) -> str:
     """What the evidence says about the thing a gap is about (docs/report.md, "Gap risk"): the
     finding-instance (ledger), else the asset, else the identity; and the parts of the risk rule.
-    `_adj` is the net raise or lowering by exposure and importance, capped at one level."""
-    closed_at = "CASE WHEN gl.is_open THEN {0} ELSE COALESCE(gl.fixed_at, gl.retired_effective_at, {0}) END"
+    `_adj` is the net raise or lowering by exposure and importance, capped at one level.
+
+    `on_ledger`: the gaps are ledger rows carrying their facts (`LedgerGaps`), so the finding-instance
+    is always there and no asset or identity is joined (the ledger's asset facts are the inventory's)."""
+    gl = "g._gl_" if on_ledger else "gl."
+    found = "TRUE" if on_ledger else "gl.asset_id IS NOT NULL"
+    exposed = f"{gl}internet_facing" if on_ledger else "COALESCE(gl.internet_facing, ga.internet_facing)"
+    importance = f"{gl}asset_importance" if on_ledger else "COALESCE(gl.asset_importance, ga.importance)"
+    privileged, disabled = ("NULL::BOOLEAN", "FALSE") if on_ledger else ("gi.privilege_admin", "NOT gi.enabled")
+    basis = (
+        "'finding'"
+        if on_ledger
+        else "CASE WHEN gl.asset_id IS NOT NULL THEN 'finding' WHEN ga.id IS NOT NULL THEN 'asset' "
+        "WHEN gi.id IS NOT NULL THEN 'identity' ELSE 'control' END"
+    )
+    closed_at = f"CASE WHEN {gl}is_open THEN {{0}} ELSE COALESCE({gl}fixed_at, {gl}retired_effective_at, {{0}}) END"
     late_until = f"least({closed_at.format(as_of)}, {as_of})"
     adj = (
-        "COALESCE(gl.internet_facing, ga.internet_facing, FALSE)::INT "
-        "+ COALESCE(COALESCE(gl.asset_importance, ga.importance) = 'high', FALSE)::INT "
-        "- COALESCE(COALESCE(gl.asset_importance, ga.importance) = 'low', FALSE)::INT "
-        "+ COALESCE(gi.privilege_admin, FALSE)::INT - COALESCE(NOT gi.enabled, FALSE)::INT"
+        f"COALESCE({exposed}, FALSE)::INT "
+        f"+ COALESCE({importance} = 'high', FALSE)::INT "
+        f"- COALESCE({importance} = 'low', FALSE)::INT "
+        f"+ COALESCE({privileged}, FALSE)::INT - COALESCE({disabled}, FALSE)::INT"
     )
     return (
-        "CASE WHEN gl.asset_id IS NOT NULL THEN 'finding' WHEN ga.id IS NOT NULL THEN 'asset' "
-        "WHEN gi.id IS NOT NULL THEN 'identity' ELSE 'control' END AS risk_basis, "
-        "gl.severity AS vuln_severity, gl.kev AS kev, "
-        "COALESCE(gl.internet_facing, ga.internet_facing) AS internet_facing, "
-        "COALESCE(gl.asset_importance, ga.importance) AS asset_importance, gi.privilege_admin AS identity_privileged, "
-        "CASE WHEN gl.due_at IS NOT NULL AND NOT gl.not_affected THEN "
-        f"greatest(0, floor((epoch({late_until}) - epoch(gl.due_at)) / 86400))::INTEGER END AS days_overdue, "
-        "gl.is_open AS open_at_as_of, "
-        "gl.asset_id IS NOT NULL AS _finding, "
-        "COALESCE(gl.kev OR gl.ssvc_exploitation = 'active', FALSE) AS _exploited, "
-        f"{_SEVERITY_RANK.format('gl.severity')} AS _vuln_rank, "
+        f"{basis} AS risk_basis, "
+        f"{gl}severity AS vuln_severity, {gl}kev AS kev, "
+        f"{exposed} AS internet_facing, "
+        f"{importance} AS asset_importance, {privileged} AS identity_privileged, "
+        f"CASE WHEN {gl}due_at IS NOT NULL AND NOT {gl}not_affected THEN "
+        f"greatest(0, floor((epoch({late_until}) - epoch({gl}due_at)) / 86400))::INTEGER END AS days_overdue, "
+        f"{gl}is_open AS open_at_as_of, "
+        f"{found} AS _finding, "
+        f"COALESCE({gl}kev OR {gl}ssvc_exploitation = 'active', FALSE) AS _exploited, "
+        f"{_SEVERITY_RANK.format(gl + 'severity')} AS _vuln_rank, "
         f"{_SEVERITY_RANK.format(control_severity)} AS _control_rank, "
         f"greatest(-1, least(1, {adj})) AS _adj"
     )
@@ -365,13 +422,13 @@ def evaluate(
     *,
     needs: Iterable[str],
     population_sql: str,
-    gaps_sql: str,
+    gaps_sql: str | LedgerGaps,
     noun: str,
     exceptions: ExceptionScope = ExceptionScope.CONTROL,
     params: Params | None = None,
 ) -> CheckOutcome:
     """Run a check defined by a population query (one row per unit, columns: POPULATION_COLUMNS)
-    and a gap query (columns: GAP_COLUMNS)."""
+    and a gap query (columns: GAP_COLUMNS; or ledger rows with their facts, `ledger_gaps`)."""
     missing = missing_kinds(ctx, needs)
     if missing:
         return insufficient(missing)
@@ -393,13 +450,16 @@ def evaluate(
     ctes, joins, covering = _exception_tables(exceptions, control, params.add(ctx.as_of))
     # Every gap goes into a_gaps (complete: findings.csv, SQL users); the results list the first ones.
     # Each gap's risk is computed here, once, from the ledger, asset and identity it is about.
-    facts = _risk_facts(severity, params.add(ctx.as_of))
+    on_ledger = isinstance(gaps_sql, LedgerGaps)
+    facts = _risk_facts(severity, params.add(ctx.as_of), on_ledger=on_ledger)
+    owner, owner_joins = ("g._gl_asset_owner", "") if on_ledger else (_OWNER, _OWNER_JOINS)
+    query = gaps_sql.sql if isinstance(gaps_sql, LedgerGaps) else gaps_sql
     insert = (
-        f"INSERT INTO a_gaps WITH {ctes}g AS ({gaps_sql}), "
+        f"INSERT INTO a_gaps WITH {ctes}g AS ({query}), "
         f"f AS (SELECT {control} AS control_id, {severity} AS severity, g.kind, g.record_id, g._source, g._rec, "
         "g._line, g.message, g.certainty, g.asset_id, g.vuln_id, g.identity_id, "
-        f"s.sha256, {covering} AS excepted_by, {_OWNER} AS owner, {facts} "
-        f"FROM g LEFT JOIN sources s ON s.path = g._source {joins} {_OWNER_JOINS}) "
+        f"s.sha256, {covering} AS excepted_by, {owner} AS owner, {facts} "
+        f"FROM g LEFT JOIN sources s ON s.path = g._source {joins} {owner_joins}) "
         f"SELECT {_GAP_TABLE_COLUMNS}, risk_rank, {_RISK_NAME.format('risk_rank')} "
         f"FROM (SELECT *, {_RISK_RANK} AS risk_rank FROM f)"
     )

@@ -9,8 +9,8 @@ from reporter.checks.base import (
     CheckOutcome,
     ExceptionScope,
     evaluate,
-    gap_select,
     insufficient,
+    ledger_gaps,
     ledger_unit,
     missing_kinds,
     scalar,
@@ -19,19 +19,6 @@ from reporter.checks.registry import register
 from reporter.store.sql import Params
 
 _DUE = "strftime({0}, '%Y-%m-%d')"
-
-
-def _gap(message: str) -> str:
-    return gap_select(
-        kind="findings",
-        record_id="l.finding_id",
-        source="l._source",
-        rec="l._rec",
-        line="l._line",
-        message=message,
-        asset_id="l.asset_id",
-        vuln_id="l.vuln_id",
-    )
 
 
 @register("priority.sla_compliance")
@@ -53,7 +40,7 @@ def sla_compliance(ctx: CheckContext) -> CheckOutcome:
         " || CASE WHEN l.fixed_at IS NOT NULL THEN 'verified fixed only ' || "
         f"{_DUE.format('l.fixed_at')} ELSE l.state END"
     )
-    gaps = f"SELECT {_gap(message)} FROM ({cohort}) l WHERE l.sla_status = 'missed'"
+    gaps = ledger_gaps(message, f"FROM ({cohort}) l WHERE l.sla_status = 'missed'")
     return evaluate(
         ctx,
         needs=("findings", "verifications"),
@@ -108,7 +95,7 @@ def kev_compliance(ctx: CheckContext) -> CheckOutcome:
         " || CASE WHEN l.fixed_at IS NOT NULL THEN 'verified fixed only ' || "
         f"{_DUE.format('l.fixed_at')} ELSE l.state END"
     )
-    gaps = f"SELECT {_gap(message)} FROM ({cohort}) l WHERE NOT ({fixed_in_time})"
+    gaps = ledger_gaps(message, f"FROM ({cohort}) l WHERE NOT ({fixed_in_time})")
     return evaluate(
         ctx,
         needs=("findings", "verifications"),
@@ -135,7 +122,7 @@ def internet_facing_overdue(ctx: CheckContext) -> CheckOutcome:
         "l.vuln_id || ' (' || CASE WHEN l.kev THEN 'KEV, ' ELSE '' END || l.severity || ') on internet-facing ' "
         f"|| l.asset_id || ' overdue since ' || {_DUE.format('l.due_at')} || ' (' || l.state || ')'"
     )
-    gaps = f"SELECT {_gap(message)} FROM ({exposed}) l WHERE l.due_at < {as_of}"
+    gaps = ledger_gaps(message, f"FROM ({exposed}) l WHERE l.due_at < {as_of}")
     return evaluate(
         ctx,
         needs=("findings", "assets"),
@@ -158,7 +145,7 @@ def overdue_backlog(ctx: CheckContext) -> CheckOutcome:
     message = (
         f"l.vuln_id || ' on ' || l.asset_id || ' overdue since ' || {_DUE.format('l.due_at')} || ' (' || l.state || ')'"
     )
-    gaps = f"SELECT {_gap(message)} FROM ({backlog}) l WHERE l.due_at < {as_of}"
+    gaps = ledger_gaps(message, f"FROM ({backlog}) l WHERE l.due_at < {as_of}")
     return evaluate(
         ctx,
         needs=("findings",),

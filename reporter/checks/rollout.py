@@ -8,7 +8,7 @@ from reporter.checks.base import (
     CheckOutcome,
     ExceptionScope,
     evaluate,
-    gap_select,
+    ledger_gaps,
     record_gap,
     record_unit,
     unit_select,
@@ -138,21 +138,12 @@ def rollback_reopened(ctx: CheckContext) -> CheckOutcome:
         f"|| ', rolled back by ' || u.rollback_id || ' on ' || {_TS.format('u.rollback_at')} "
         "|| '; no not-vulnerable verification since (last: ' || COALESCE(u.last_after, 'none') || ')'"
     )
-    gaps = f"""
-        SELECT {
-        gap_select(
-            kind="findings",
-            record_id="i.finding_id",
-            source="i._source",
-            rec="i._rec",
-            line="i._line",
-            message=message,
-            asset_id="i.asset_id",
-            vuln_id="i.vuln_id",
-        )
-    }
-        FROM ({undone}) u JOIN a_instances i ON i.asset_id = u.asset_id AND i.vuln_id = u.vuln_id
-        WHERE u.clean_after IS NULL"""
+    gaps = ledger_gaps(
+        message,
+        f"FROM ({undone}) u JOIN a_instances i ON i.asset_id = u.asset_id AND i.vuln_id = u.vuln_id "
+        "WHERE u.clean_after IS NULL",
+        alias="i",
+    )
     # the instance a rolled-back fix is about, even when no finding record names it
     unit = unit_select(
         kind="findings", record_id="i.finding_id", source="i._source", rec="i._rec", line="i._line",

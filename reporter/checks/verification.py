@@ -7,7 +7,7 @@ from reporter.checks.base import (
     CheckOutcome,
     ExceptionScope,
     evaluate,
-    gap_select,
+    ledger_gaps,
     ledger_unit,
     record_gap,
     record_unit,
@@ -106,20 +106,7 @@ def closure_evidence(ctx: CheckContext) -> CheckOutcome:
         f" || COALESCE({_TS.format('l.source_closed_at')}, 'at an unknown time') "
         "|| ' without a not-vulnerable verification or retirement record'"
     )
-    gaps = f"""
-        SELECT {
-        gap_select(
-            kind="findings",
-            record_id="l.finding_id",
-            source="l._source",
-            rec="l._rec",
-            line="l._line",
-            message=message,
-            asset_id="l.asset_id",
-            vuln_id="l.vuln_id",
-        )
-    }
-        FROM ({closed}) l WHERE l.fix_at IS NULL AND NOT l.retirement_recorded"""
+    gaps = ledger_gaps(message, f"FROM ({closed}) l WHERE l.fix_at IS NULL AND NOT l.retirement_recorded")
     return evaluate(
         ctx,
         needs=("findings", "verifications"),
@@ -139,20 +126,7 @@ def fix_without_change(ctx: CheckContext) -> CheckOutcome:
         "l.vuln_id || ' on ' || l.asset_id || ' verified fixed ' || "
         f"{_TS.format('l.fixed_at')} || ' with no deployment or change record'"
     )
-    gaps = f"""
-        SELECT {
-        gap_select(
-            kind="findings",
-            record_id="l.finding_id",
-            source="l._source",
-            rec="l._rec",
-            line="l._line",
-            message=message,
-            asset_id="l.asset_id",
-            vuln_id="l.vuln_id",
-        )
-    }
-        FROM a_ledger l WHERE l.state = 'fixed_without_change_record'"""
+    gaps = ledger_gaps(message, "FROM a_ledger l WHERE l.state = 'fixed_without_change_record'")
     return evaluate(
         ctx,
         needs=("findings", "verifications", "deployments"),
@@ -176,20 +150,9 @@ def ephemeral_unverified(ctx: CheckContext) -> CheckOutcome:
         "ELSE ' last seen ' END || "
         f"{_TS.format('l.gone_at')} || ' with ' || l.vuln_id || ' never verified fixed and no retirement record'"
     )
-    gaps = f"""
-        SELECT {
-        gap_select(
-            kind="findings",
-            record_id="l.finding_id",
-            source="l._source",
-            rec="l._rec",
-            line="l._line",
-            message=message,
-            asset_id="l.asset_id",
-            vuln_id="l.vuln_id",
-        )
-    }
-        FROM ({vanished}) l WHERE NOT l.retirement_recorded AND NOT l.is_fixed AND NOT l.not_affected"""
+    gaps = ledger_gaps(
+        message, f"FROM ({vanished}) l WHERE NOT l.retirement_recorded AND NOT l.is_fixed AND NOT l.not_affected"
+    )
     return evaluate(
         ctx,
         needs=("assets", "findings", "verifications"),
