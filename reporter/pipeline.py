@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reporter.assess.engine import AssessOptions, assess
-from reporter.bundle.interface import LoadedBundle, LoadOptions, ValidationReport
+from reporter.bundle.interface import LoadedBundle, LoadOptions, Progress, ValidationReport
 from reporter.bundle.load import load_bundle
 from reporter.bundle.report import unsafe_report
 from reporter.catalog.library import Library
@@ -76,7 +77,7 @@ def assess_bundle(
                 return AssessRun(loaded.report, None)
             assessment = assess(loaded, library, assess_options)
             wanted = ExportRequest() if exports is True else exports
-            files = _exports(loaded, assessment, wanted) if wanted else {}
+            files = _exports(loaded, assessment, wanted, options.progress) if wanted else {}
             if database is not None:
                 keep_derived(loaded.store.con)
             return AssessRun(loaded.report, assessment, files)
@@ -84,15 +85,22 @@ def assess_bundle(
             loaded.close()
 
 
-def _exports(loaded: LoadedBundle, assessment: Assessment, wanted: ExportRequest) -> dict[str, Payload]:
+def _exports(
+    loaded: LoadedBundle, assessment: Assessment, wanted: ExportRequest, progress: Progress | None = None
+) -> dict[str, Payload]:
     con, spool = loaded.store.con, wanted.spool
-    files: dict[str, Payload] = {
-        "findings.csv": findings_csv(con, assessment, spool),
-        "ledger.csv": ledger_csv(con, spool),
-        "exceptions.csv": exceptions_csv(con, assessment, spool),
-    }
-    if wanted.explorer:
-        files["explore.json"] = explore_json(con, assessment)  # the HTML explorer's data, not a file of the set
+    steps: list[tuple[str, Callable[[], Payload]]] = [
+        ("findings.csv", lambda: findings_csv(con, assessment, spool)),
+        ("ledger.csv", lambda: ledger_csv(con, spool)),
+        ("exceptions.csv", lambda: exceptions_csv(con, assessment, spool)),
+    ]
+    if wanted.explorer:  # the HTML explorer's data, not a file of the set
+        steps.append(("explore.json", lambda: explore_json(con, assessment)))
+    files: dict[str, Payload] = {}
+    for done, (name, export) in enumerate(steps):
+        if progress:
+            progress(f"exporting {name}", done, len(steps))
+        files[name] = export()
     return files
 
 

@@ -150,9 +150,11 @@ def report(
             raise typer.Exit(int(ExitCode.INVALID))
         assessment = with_comparison(result.assessment, baselines)
         inputs = request.inputs(assessment, result.exports, library)  # the view reads assessment.comparison
-        files = render_report(inputs, request.formats)
+        files = render_report(inputs, request.formats, progress)
         if signer is not None:
             files[ATTESTATION_FILE] = attestation(files, inputs, max_gaps, signer)
+        if progress:
+            progress("writing the report files", len(files), len(files))
         written = write_set(output_dir, files, owned=REPORT_FILES)
         echo(summary_line(assessment))
         if assessment.comparison is not None:

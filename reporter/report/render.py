@@ -10,16 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from reporter.bundle.interface import Progress
 from reporter.output import Payload
 from reporter.report.formats import REGISTRY, ReportFormat
 from reporter.report.interface import RenderContext, ReportInputs, Started
 from reporter.report.view.build import build_view
 
 
-def render_report(inputs: ReportInputs, formats: Iterable[ReportFormat]) -> dict[str, Payload]:
-    """{file name: content} for the formats, in registry order."""
+def render_report(
+    inputs: ReportInputs, formats: Iterable[ReportFormat], progress: Progress | None = None
+) -> dict[str, Payload]:
+    """{file name: content} for the formats, in registry order; `progress(stage, done, total)` before
+    each format (the one rendering in another process last, when it is waited for)."""
     chosen = set(formats)
     wanted = [spec for name, spec in REGISTRY.items() if name in chosen]
+    report = progress or _silent
+    report("building the report view", 0, len(wanted))
     context = RenderContext(inputs, build_view(inputs))
     rendered: dict[ReportFormat, Mapping[str, Payload]] = {}
     started: dict[ReportFormat, Started] = {}
@@ -29,8 +35,10 @@ def render_report(inputs: ReportInputs, formats: Iterable[ReportFormat]) -> dict
                 started[spec.name] = spec.start(context)
         for spec in wanted:
             if spec.start is None:
+                report(f"rendering {_named(spec.files)}", len(rendered), len(wanted))
                 rendered[spec.name] = spec.render(context)
         for name, run in started.items():
+            report(f"rendering {_named(REGISTRY[name].files)}", len(rendered), len(wanted))
             rendered[name] = run.finish()
     finally:
         for run in started.values():
@@ -39,3 +47,12 @@ def render_report(inputs: ReportInputs, formats: Iterable[ReportFormat]) -> dict
     for spec in wanted:
         files.update(rendered[spec.name])
     return files
+
+
+def _silent(stage: str, done: int, total: int) -> None:
+    """No progress display (not a terminal, or nobody asked)."""
+
+
+def _named(files: tuple[str, ...]) -> str:
+    """A format's files, short enough for a progress line: `report.pdf`, `findings.csv and 3 more`."""
+    return files[0] if len(files) == 1 else f"{files[0]} and {len(files) - 1} more"

@@ -1,5 +1,6 @@
-"""Progress per stage: loading each file, deriving each table, each control, metrics — reported
-through the callback the command line turns into a bar on a terminal (and nothing otherwise)."""
+"""Progress per stage: loading each file, deriving each table, each control, metrics, each export and
+each format — reported through the callback the command line turns into a bar on a terminal (and
+nothing otherwise)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ from reporter.bundle.interface import LoadOptions
 from reporter.bundle.load import load_bundle
 from reporter.catalog.loader import load_library
 from reporter.cli import bundle_options
+from reporter.pipeline import ExportRequest, assess_bundle
+from reporter.report.formats import parse_formats
+from reporter.report.interface import ReportInputs
+from reporter.report.render import render_report
 
 MINIMAL = Path(__file__).resolve().parents[2] / "evidence-samples" / "minimal"
 
@@ -57,3 +62,37 @@ def test_bar_goes_to_stderr_never_stdout(monkeypatch: pytest.MonkeyPatch) -> Non
         progress("checks: VER-02", 3, 49)
     assert out.getvalue() == ""
     assert "VER-02" in err.getvalue()
+
+
+def test_exports_and_each_format_report_progress(tmp_path: Path) -> None:
+    """After the metrics: each export, the view, each format (the PDF, rendering in its own process,
+    last, when it is waited for): a long report run never sits on "metrics" while it renders."""
+    seen: list[tuple[str, int, int]] = []
+
+    def record(stage: str, done: int, total: int) -> None:
+        seen.append((stage, done, total))
+
+    library = load_library()
+    run = assess_bundle(
+        MINIMAL, LoadOptions(progress=record), library, AssessOptions(), exports=ExportRequest(spool=tmp_path)
+    )
+    assert run.assessment is not None
+    exporting = [(s, d, t) for s, d, t in seen if s.startswith("exporting ")]
+    assert exporting == [
+        ("exporting findings.csv", 0, 4),
+        ("exporting ledger.csv", 1, 4),
+        ("exporting exceptions.csv", 2, 4),
+        ("exporting explore.json", 3, 4),
+    ]
+    seen.clear()
+    inputs = ReportInputs(run.assessment, run.exports, library, run.assessment.as_of)
+    render_report(inputs, parse_formats("pdf,csv,json,html"), record)
+    assert [s for s, _, _ in seen] == [
+        "building the report view",
+        "rendering report.html",
+        "rendering results.json",
+        "rendering findings.csv and 3 more",
+        "rendering report.pdf",
+    ]
+    assert [d for _, d, _ in seen] == [0, 0, 1, 2, 3]
+    assert {t for _, _, t in seen} == {4}
