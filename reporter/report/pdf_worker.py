@@ -38,6 +38,8 @@ def render(job: PdfJob) -> bytes:
 
     from reporter.report.fetcher import AssetFetcher, static_assets  # noqa: PLC0415
 
+    cache_page_references()
+
     assets = static_assets(templates_dir() / "static")
     if job.logo_png:
         assets[LOGO_ASSET] = (job.logo_png, "image/png")
@@ -71,6 +73,32 @@ def render(job: PdfJob) -> bytes:
         finisher=finish,
     )
     return result
+
+
+def cache_page_references() -> None:
+    """pydyf builds `PDF.page_references` (a tuple of every page's reference) anew on each access, and
+    WeasyPrint's tagging reads it once per tagged element: for the 125 pages of a million-finding
+    report that is 46,715 tuples of 125, 2.1 s of its 23.6 s. The same tuple, kept until a page is
+    added (the pages' Kids list only grows); the PDF's bytes are unchanged (tests/report)."""
+    import pydyf  # noqa: PLC0415 - loaded with weasyprint
+
+    original = pydyf.PDF.__dict__.get("page_references")
+    build = original.fget if isinstance(original, property) else None
+    if build is None or getattr(build, "cached", False):
+        return  # another pydyf, or already done
+
+    def page_references(pdf: Any) -> Any:
+        kids = pdf.pages["Kids"]
+        key = (id(kids), len(kids))
+        cached = pdf.__dict__.get("_exposure_reporter_page_references")
+        if cached is None or cached[0] != key:
+            cached = (key, build(pdf))
+            pdf.__dict__["_exposure_reporter_page_references"] = cached
+        return cached[1]
+
+    page_references.cached = True  # type: ignore[attr-defined]
+    page_references.original = original  # type: ignore[attr-defined]
+    pydyf.PDF.page_references = property(page_references)
 
 
 def complete_tags(pdf: object, figure_alts: tuple[tuple[str, str], ...]) -> None:

@@ -6,11 +6,13 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pydyf
 import pytest
 from pypdf import PdfReader
 from weasyprint.urls import FatalURLFetchingError
 
 from reporter.errors import RenderError
+from reporter.report import pdf_worker
 from reporter.report.fetcher import AssetFetcher, static_assets
 from reporter.report.interface import RenderLimits
 from reporter.report.sandbox import PdfAttachment, PdfJob, decode, encode, render_pdf
@@ -124,3 +126,32 @@ def test_a_started_renderer_can_be_stopped_and_leaves_nothing(monkeypatch: pytes
     run.stop()
     run.stop()  # idempotent
     assert not scratch.exists()
+
+
+def test_cached_page_references_leave_the_pdf_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker keeps pydyf's tuple of page references instead of rebuilding it for every tagged
+    element (pdf_worker.cache_page_references): a multi-page tagged PDF comes out byte for byte the
+    same as with pydyf's own property."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(CREATED.timestamp())))
+    rows = "".join(f"<tr><th>row {n}</th><td>{n}</td></tr>" for n in range(150))
+    job = _job(f"<h1>t</h1><table><thead><tr><th>a</th><th>b</th></tr></thead><tbody>{rows}</tbody></table>")
+    installed = pydyf.PDF.__dict__["page_references"]
+    with monkeypatch.context() as m:
+        m.setattr(pydyf.PDF, "page_references", getattr(installed.fget, "original", installed))
+        m.setattr(pdf_worker, "cache_page_references", lambda: None)
+        plain = pdf_worker.render(job)
+    cached = pdf_worker.render(job)
+    assert getattr(pydyf.PDF.__dict__["page_references"].fget, "cached", False)
+    assert len(PdfReader(io.BytesIO(cached)).pages) >= 3
+    assert cached == plain
+
+
+def test_cached_page_references_follow_added_pages() -> None:
+    pdf_worker.cache_page_references()
+    pdf = pydyf.PDF()
+    pdf.add_page(pydyf.Dictionary({"Type": "/Page"}))
+    first = pdf.page_references
+    assert pdf.page_references is first  # kept, not rebuilt on every access
+    pdf.add_page(pydyf.Dictionary({"Type": "/Page"}))
+    assert len(pdf.page_references) == 2
+    assert pdf.page_references[0] == first[0]
