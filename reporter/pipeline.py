@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reporter.assess.engine import AssessOptions, assess
-from reporter.bundle.interface import LoadedBundle, LoadOptions, Progress, ValidationReport
+from reporter.bundle.interface import LoadedBundle, LoadOptions, Progress, ValidationReport, no_progress
 from reporter.bundle.load import load_bundle
 from reporter.bundle.report import unsafe_report
 from reporter.catalog.library import Library
@@ -96,10 +96,10 @@ def _exports(
     ]
     if wanted.explorer:  # the HTML explorer's data, not a file of the set
         steps.append(("explore.json", lambda: explore_json(con, assessment)))
+    report = progress or no_progress
     files: dict[str, Payload] = {}
     for done, (name, export) in enumerate(steps):
-        if progress:
-            progress(f"exporting {name}", done, len(steps))
+        report(f"exporting {name}", done, len(steps))
         files[name] = export()
     return files
 

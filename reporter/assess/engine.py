@@ -18,7 +18,7 @@ from reporter.assess import derive
 from reporter.assess.conclusion import conclusion_of
 from reporter.assess.headline import build_headline
 from reporter.assess.sampling import build_sample
-from reporter.bundle.interface import LoadedBundle, Progress
+from reporter.bundle.interface import LoadedBundle, Progress, no_progress
 from reporter.catalog.library import Library
 from reporter.catalog.status import framework_status
 from reporter.checks.base import GAPS_DDL, SAMPLE_DDL, CheckContext, CheckOutcome, bundle_conditions
@@ -57,7 +57,7 @@ def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> As
     # Record numbers came from insertion order while loading; from here every query that feeds an
     # output has its own ORDER BY, and DuckDB needs less memory without the ordering guarantee.
     con.execute("SET preserve_insertion_order = false")
-    progress = options.progress or _silent
+    progress = options.progress or no_progress
     derive.build(
         con,
         derive.DeriveInput(policy=loaded.policy, period=manifest.period, as_of=as_of),
@@ -100,10 +100,6 @@ def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> As
         limitations=_limitations(controls, metrics),
         conclusion=conclusion_of(controls, metrics, headline.verified_removed),
     )
-
-
-def _silent(stage: str, done: int, total: int) -> None:
-    """No progress display (not a terminal, or nobody asked)."""
 
 
 def evaluate_control(context: CheckContext, control: Control) -> ControlResult:

@@ -22,6 +22,10 @@ from reporter.store.store import EvidenceStore
 Progress = Callable[[str, int, int], None]  # (what is being done, done, total)
 
 
+def no_progress(stage: str, done: int, total: int) -> None:
+    """The `Progress` that shows nothing (not a terminal, or nobody asked)."""
+
+
 @dataclass(frozen=True)
 class LoadOptions:
     """How to open and load a bundle."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from reporter.bundle.interface import Progress
+from reporter.bundle.interface import Progress, no_progress
 from reporter.output import Payload
 from reporter.report.formats import REGISTRY, ReportFormat
 from reporter.report.interface import RenderContext, ReportInputs, Started
@@ -24,7 +24,7 @@ def render_report(
     each format (the one rendering in another process last, when it is waited for)."""
     chosen = set(formats)
     wanted = [spec for name, spec in REGISTRY.items() if name in chosen]
-    report = progress or _silent
+    report = progress or no_progress
     report("building the report view", 0, len(wanted))
     context = RenderContext(inputs, build_view(inputs))
     rendered: dict[ReportFormat, Mapping[str, Payload]] = {}
@@ -47,10 +47,6 @@ def render_report(
     for spec in wanted:
         files.update(rendered[spec.name])
     return files
-
-
-def _silent(stage: str, done: int, total: int) -> None:
-    """No progress display (not a terminal, or nobody asked)."""
 
 
 def _named(files: tuple[str, ...]) -> str:
