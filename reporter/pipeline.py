@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -50,10 +50,13 @@ class AssessRun:
 class ExportRequest:
     """Which exports to make and where: `spool` is a directory the caller owns, where the CSVs are
     written as files (any size, constant memory); without it they are returned in memory. The
-    explorer's data (explore.json, at most EXPLORE_ROWS rows per table) only serves the HTML report."""
+    explorer's data (explore.json, at most EXPLORE_ROWS rows per table) only serves the HTML report.
+    `findings_ready(assessment, exports)` is called once findings.csv exists, before the other exports:
+    `report` starts the PDF there, which needs nothing else, so that it renders while they are written."""
 
     spool: Path | None = None
     explorer: bool = True
+    findings_ready: Callable[[Assessment, Mapping[str, Payload]], None] | None = None
 
 
 def assess_bundle(
@@ -101,6 +104,8 @@ def _exports(
     for done, (name, export) in enumerate(steps):
         report(f"exporting {name}", done, len(steps))
         files[name] = export()
+        if name == "findings.csv" and wanted.findings_ready is not None:
+            wanted.findings_ready(assessment, dict(files))
     return files
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,8 @@ import typer
 from reporter.attest.interface import ATTESTATION_FILE
 from reporter.attest.keys import Ed25519PrivateKey, key_id, read_private_key
 from reporter.attest.report_set import attest, predicate
+from reporter.bundle.interface import Progress
+from reporter.catalog.library import Library
 from reporter.catalog.loader import load_library
 from reporter.cli.assess_cmd import (
     AsOfOption,
@@ -48,13 +51,14 @@ from reporter.cli.bundle_options import (
 from reporter.cli.common import MappingsOption, app, echo, err, guarded
 from reporter.cli.key_options import SealKeyOption, seal_key_ids
 from reporter.cli.validate_cmd import render_text
-from reporter.errors import ExitCode
+from reporter.errors import ExitCode, RenderError
+from reporter.models.results import Assessment
 from reporter.output import Payload, prepare_directory, write_set
 from reporter.pipeline import ExportRequest
 from reporter.report.formats import DEFAULT_FORMATS, REGISTRY, ReportFormat
 from reporter.report.formats.json import results_json
 from reporter.report.interface import ReportInputs
-from reporter.report.render import render_report
+from reporter.report.render import ReportRendering, begin_report
 from reporter.report.request import ReportRequest, prepare
 
 DEFAULT_FORMAT_TEXT = ",".join(DEFAULT_FORMATS)
@@ -143,14 +147,18 @@ def report(
         # the CSV exports are spooled to files in the run's private directory (removed on every exit
         # path), so that millions of gaps never sit in memory; the explorer's data only for HTML
         spool = Path(tempfile.mkdtemp(prefix="exports-"))
-        wanted = ExportRequest(spool=spool, explorer=ReportFormat.HTML in request.formats)
-        result = run(bundle, library, options, as_of, max_gaps, exports=wanted)
-        if result.assessment is None:
-            err(render_text(result.validation, quiet=True).rstrip())
-            raise typer.Exit(int(ExitCode.INVALID))
-        assessment = with_comparison(result.assessment, baselines)
-        inputs = request.inputs(assessment, result.exports, library)  # the view reads assessment.comparison
-        files = render_report(inputs, request.formats, progress)
+        early = _EarlyStart(request, baselines, library, progress)
+        wanted = ExportRequest(spool=spool, explorer=ReportFormat.HTML in request.formats, findings_ready=early.begin)
+        try:
+            result = run(bundle, library, options, as_of, max_gaps, exports=wanted)
+            if result.assessment is None:
+                err(render_text(result.validation, quiet=True).rstrip())
+                raise typer.Exit(int(ExitCode.INVALID))
+            rendering, inputs = early.started()
+            files = rendering.finish(result.exports)
+        finally:
+            early.stop()
+        assessment = inputs.assessment
         if signer is not None:
             files[ATTESTATION_FILE] = attestation(files, inputs, max_gaps, signer)
         if progress:
@@ -168,6 +176,31 @@ def report(
     code = exit_code(assessment, fail_on, fail_on_regression)
     if code:
         raise typer.Exit(code)
+
+
+class _EarlyStart:
+    """Begins the report as soon as findings.csv is exported (ExportRequest.findings_ready): the PDF,
+    which needs nothing else, renders while the pipeline writes the other exports (D89)."""
+
+    def __init__(
+        self, request: ReportRequest, baselines: list[Assessment], library: Library, progress: Progress | None
+    ) -> None:
+        self._request, self._baselines, self._library, self._progress = request, baselines, library, progress
+        self._begun: tuple[ReportRendering, ReportInputs] | None = None
+
+    def begin(self, assessment: Assessment, exports: Mapping[str, Payload]) -> None:
+        compared = with_comparison(assessment, self._baselines)
+        inputs = self._request.inputs(compared, exports, self._library)  # the view reads assessment.comparison
+        self._begun = begin_report(inputs, self._request.formats, self._progress), inputs
+
+    def started(self) -> tuple[ReportRendering, ReportInputs]:
+        if self._begun is None:
+            raise RenderError("the assessment produced no findings.csv export to begin the report with")
+        return self._begun
+
+    def stop(self) -> None:
+        if self._begun is not None:
+            self._begun[0].stop()
 
 
 def attestation(files: dict[str, Payload], inputs: ReportInputs, max_gaps: int, key: Ed25519PrivateKey) -> bytes:

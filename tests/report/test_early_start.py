@@ -1,0 +1,111 @@
+"""The report begins as soon as findings.csv is exported (D89): the PDF, which needs nothing else,
+renders in its own process while the pipeline writes the ledger, exceptions and explorer exports. The
+early start must not change a byte, and a failure after it must end the renderer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from reporter import pipeline
+from reporter.assess.engine import AssessOptions
+from reporter.bundle.interface import LoadOptions
+from reporter.catalog.loader import load_library
+from reporter.cli import app, report_cmd
+from reporter.models.results import Assessment
+from reporter.output import Payload, payload_bytes
+from reporter.pipeline import ExportRequest, assess_bundle
+from reporter.report.formats import parse_formats
+from reporter.report.render import ReportRendering, render_report
+from reporter.report.request import prepare
+from reporter.report.view.build import build_view
+
+MINIMAL = Path(__file__).resolve().parents[2] / "evidence-samples" / "minimal"
+EPOCH = "1790000000"
+
+
+def test_findings_ready_comes_after_findings_csv_and_before_the_other_exports(tmp_path: Path) -> None:
+    seen: list[str] = []
+    ready: list[tuple[str, list[str]]] = []
+
+    def record(stage: str, done: int, total: int) -> None:
+        seen.append(stage)
+
+    def findings_ready(assessment: Assessment, exports: Mapping[str, Payload]) -> None:
+        ready.append((seen[-1], sorted(exports)))
+
+    wanted = ExportRequest(spool=tmp_path, findings_ready=findings_ready)
+    run = assess_bundle(MINIMAL, LoadOptions(progress=record), load_library(), AssessOptions(), exports=wanted)
+    assert run.assessment is not None
+    assert ready == [("exporting findings.csv", ["findings.csv"])]
+    assert sorted(run.exports) == ["exceptions.csv", "explore.json", "findings.csv", "ledger.csv"]
+
+
+def test_the_view_needs_findings_csv_only(tmp_path: Path) -> None:
+    library = load_library()
+    run = assess_bundle(MINIMAL, LoadOptions(), library, AssessOptions(), exports=ExportRequest(spool=tmp_path))
+    assert run.assessment is not None
+    request = prepare("html,pdf", logo=None, title=None, classification=None, environ={"SOURCE_DATE_EPOCH": EPOCH})
+    every = request.inputs(run.assessment, run.exports, library)
+    early = request.inputs(run.assessment, {"findings.csv": run.exports["findings.csv"]}, library)
+    assert build_view(early) == build_view(every)
+
+
+def test_report_begins_before_the_ledger_export_and_writes_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+    begin, ledger_csv = report_cmd.begin_report, pipeline.ledger_csv
+
+    def traced_begin(*args: object, **kwargs: object) -> ReportRendering:
+        events.append("begin")
+        return begin(*args, **kwargs)  # type: ignore[arg-type]
+
+    def traced_ledger(*args: object, **kwargs: object) -> Payload:
+        events.append("ledger.csv")
+        return ledger_csv(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(report_cmd, "begin_report", traced_begin)
+    monkeypatch.setattr(pipeline, "ledger_csv", traced_ledger)
+    out = tmp_path / "out"
+    result = CliRunner(env={"SOURCE_DATE_EPOCH": EPOCH}).invoke(
+        app, ["report", str(MINIMAL), "--output-dir", str(out), "--format", "html,pdf,csv"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert events == ["begin", "ledger.csv"]
+
+    # the same set rendered the plain way, once every export exists
+    library = load_library()
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    run = assess_bundle(MINIMAL, LoadOptions(), library, AssessOptions(), exports=ExportRequest(spool=spool))
+    assert run.assessment is not None
+    request = prepare("html,pdf,csv", logo=None, title=None, classification=None, environ={"SOURCE_DATE_EPOCH": EPOCH})
+    files = render_report(request.inputs(run.assessment, run.exports, library), parse_formats("html,pdf,csv"))
+    for name in ("report.pdf", "report.html", "ledger.csv", "findings.csv"):
+        assert (out / name).read_bytes() == payload_bytes(files[name]), name
+
+
+def test_a_failure_after_the_early_start_ends_the_renderer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stopped: list[bool] = []
+    stop = ReportRendering.stop
+
+    def traced_stop(self: ReportRendering) -> None:
+        stopped.append(True)
+        stop(self)
+
+    def broken_ledger(*args: object, **kwargs: object) -> Payload:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ReportRendering, "stop", traced_stop)
+    monkeypatch.setattr(pipeline, "ledger_csv", broken_ledger)
+    out = tmp_path / "out"
+    result = CliRunner(env={"SOURCE_DATE_EPOCH": EPOCH}).invoke(
+        app, ["report", str(MINIMAL), "--output-dir", str(out), "--format", "pdf,csv"]
+    )
+    assert result.exit_code != 0
+    assert stopped, "the PDF renderer started early was not ended"
+    assert not (out / "report.pdf").exists()
