@@ -660,6 +660,32 @@ def _deployment_checks(as_of: str, urgent: str, default: str, skew: str) -> tupl
     return targets, by_target, checks, "DROP TABLE _dc_t", "DROP TABLE _dc_b"
 
 
+# Columns the ledger's own statement works with but no reader of a_ledger (checks, metrics, exports,
+# the report, docs/evidence-store.md) does: the table leaves them out, which makes it a fifth narrower
+# and cheaper to write (D90). Their facts stay in the ledger's documented columns (severity, kev,
+# state, sla_status, exposure_seconds...) and in the evidence tables.
+_WORKING_COLUMNS = ", ".join(
+    (
+        "severity_rank",
+        "kev_flag",
+        "f_kev_added",
+        "f_kev_due",
+        "f_epss",
+        "asset_type",
+        "last_observed_at",
+        "has_change_ref",
+        "has_change",
+        "first_clean_at",
+        "clean_after_rollback_at",
+        "first_result_after_success",
+        "verified_ever",
+        "scanned_after",
+        "in_series",
+        "excepted_at_due_by",
+    )
+)
+
+
 def _ledger(as_of: str, period_start: str, skew: str) -> tuple[str, ...]:
     """The ledger in four statements: deployments and rollbacks per instance, verification times per
     instance with the evidence they rest on, then the ledger itself. One statement held every hash
@@ -792,7 +818,7 @@ def _ledger(as_of: str, period_start: str, skew: str) -> tuple[str, ...]:
             END AS state
         FROM fixed2
     )
-    SELECT *, exposure_seconds / 86400.0 AS exposure_days FROM (
+    SELECT * EXCLUDE ({_WORKING_COLUMNS}), exposure_seconds / 86400.0 AS exposure_days FROM (
     SELECT *,
         state IN ('verified_fixed', 'fixed_without_change_record') AS is_fixed,
         state NOT IN ('verified_fixed', 'fixed_without_change_record', 'retired', 'not_affected') AS is_open,
