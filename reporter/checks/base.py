@@ -349,8 +349,12 @@ _OWNER_JOINS = (
     "LEFT JOIN identities gi ON gi.id = g.identity_id LEFT JOIN a_assets ga ON ga.id = g.asset_id "
     "LEFT JOIN exceptions ge ON g.kind = 'exceptions' AND ge.id = g.record_id "
     "LEFT JOIN agents gg ON g.kind = 'agents' AND gg.id = g.record_id "
-    # the finding-instance the gap is about (one ledger row per asset × vulnerability: an equi-join)
-    "LEFT JOIN a_ledger gl ON gl.asset_id = g.asset_id AND gl.vuln_id = g.vuln_id"
+    # the finding-instance the gap is about (one ledger row per asset × vulnerability: an equi-join).
+    # Only the ledger rows some gap names are joined: a plain LEFT JOIN read the whole ledger for
+    # every check, even one whose gaps name no vulnerability (identities, exceptions, agents); the
+    # semi-join stops reading it after one vector when no gap names a vulnerability (D92)
+    "LEFT JOIN (SELECT l.* FROM a_ledger l SEMI JOIN g ON l.asset_id = g.asset_id AND l.vuln_id = g.vuln_id) gl "
+    "ON gl.asset_id = g.asset_id AND gl.vuln_id = g.vuln_id"
 )
 
 

@@ -210,6 +210,26 @@ def test_asset_and_identity_gaps_use_the_control_severity_and_what_the_evidence_
     assert [g.record_id for g in gaps] == ["edge", "admin", "file", "lab", "off"]  # riskiest first, then by id
 
 
+def test_gaps_with_and_without_a_vulnerability_in_one_check_each_get_their_own_facts(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """The ledger rows joined are those some gap names (D92): the asset's other instance, which no
+    gap names, lends its facts to nothing, and the gap without a vulnerability takes the asset's."""
+    _finding(con, "kev", severity="high", kev=True, importance="high")
+    con.execute(
+        "INSERT INTO a_ledger VALUES ('a-kev', 'CVE-other', 'critical', TRUE, 'active', TRUE, 'high', NULL, NULL, "
+        "NULL, FALSE, TRUE)"
+    )
+    con.execute("INSERT INTO hand_gaps VALUES ('asset', 'a-kev', NULL, NULL), ('none', 'a-missing', 'CVE-x', NULL)")
+    gaps = {g.record_id: g.risk for g in _run(con, severity="low")}
+    facts = {k: (r.level, r.basis, r.kev, r.vuln_severity) for k, r in gaps.items() if r}
+    assert facts == {
+        "kev": ("critical", "finding", True, "high"),
+        "asset": ("medium", "asset", None, None),
+        "none": ("low", "control", None, None),
+    }
+
+
 def test_gap_order_is_total_and_deterministic(con: duckdb.DuckDBPyConnection) -> None:
     for n in (3, 1, 2):
         _finding(con, f"same{n}")
