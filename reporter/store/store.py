@@ -73,16 +73,9 @@ CREATE TABLE bundle (
 class EvidenceStore:
     """Owns the DuckDB connection. Evidence values only ever travel as bound parameters."""
 
-    def __init__(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        spill: tempfile.TemporaryDirectory[str] | None = None,
-        *,
-        temporary: bool = False,
-    ) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, spill: tempfile.TemporaryDirectory[str] | None = None) -> None:
         self.con = con
         self._spill = spill
-        self._temporary = temporary  # the database file lives in `spill` and goes with it
 
     @classmethod
     def create(cls, database: Path | None = None, *, memory_limit: str | None = None) -> EvidenceStore:
@@ -106,12 +99,15 @@ class EvidenceStore:
             # Checkpoint when the write-ahead log reaches 256 MiB, not DuckDB's 16 MiB: each checkpoint
             # compresses the rows appended since the last one again with the partly filled row group
             # they went into, and the checks append their gaps a few thousand rows at a time (D91).
-            con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+            con.execute("SET checkpoint_threshold = $t", {"t": CHECKPOINT_THRESHOLD})
+            if database is None:
+                # the file is removed with the private directory: closing it need not checkpoint it
+                con.execute("PRAGMA disable_checkpoint_on_shutdown")
         except BaseException:
             con.close()
             spill.cleanup()
             raise
-        store = cls(con, spill, temporary=database is None)
+        store = cls(con, spill)
         store._create_schema()
         return store
 
@@ -122,11 +118,8 @@ class EvidenceStore:
 
     def close(self) -> None:
         """Close the connection (flushes a file database) and remove the private directory: the
-        temporary database file and spilled data. The temporary file is not checkpointed first:
-        it is removed with the directory (D91)."""
-        if self._temporary:
-            self._temporary = False
-            self.con.execute("PRAGMA disable_checkpoint_on_shutdown")
+        temporary database file and spilled data. The temporary file is not checkpointed first
+        (`create` turns that off): it is removed with the directory (D91)."""
         self.con.close()
         if self._spill is not None:
             self._spill.cleanup()
