@@ -605,11 +605,14 @@ _EVIDENCE = (
     "line := {0}._line) END"
 )
 # Order among results at one instant: vulnerable first; then verification records, the rescan that
-# answers a deployment, other rescans; then the id. a_ver numbers its rows in this order (vrow), so
-# the first verification of a group is min(vrow): fixed-size aggregate state, which DuckDB can spill.
+# answers a deployment, other rescans; then the id; then the record cited and the finding (D93: one
+# rescan answering a deployment for two findings of an instance gives two rows with one id, which
+# may cite two sightings). a_ver numbers its rows in this order (vrow), so the first verification
+# of a group is min(vrow): fixed-size aggregate state, which DuckDB can spill.
 _EVIDENCE_ORDER_BY = (
     "{0}.observed_at, CASE {0}.result WHEN 'vulnerable' THEN 0 ELSE 1 END, "
-    "CASE WHEN NOT {0}.derived THEN 0 WHEN {0}.rule = 'rescan-after-deployment' THEN 1 ELSE 2 END, {0}.id"
+    "CASE WHEN NOT {0}.derived THEN 0 WHEN {0}.rule = 'rescan-after-deployment' THEN 1 ELSE 2 END, {0}.id, "
+    "{0}._source, {0}._rec, {0}.finding_id"
 )
 
 

@@ -373,3 +373,27 @@ def test_an_ambiguous_or_unknown_host_name_is_named(tmp_path: Path) -> None:
     assert "'10.0.0.5' names 2 assets (srv-1, srv-3)" in ambiguous
     unknown = next(m for c, m in issues if c == "ref.unknown-asset")
     assert "10.9.9.9" in unknown
+
+
+def test_one_rescan_reporting_two_findings_of_an_instance_cites_the_first_record(tmp_path: Path) -> None:
+    # One scan reports the vulnerability in two packages: two findings, one instance. The rescan after
+    # the deployment answers for both with one id; the ledger cites the sighting that comes first in
+    # the bundle (its file, then its record number), whatever order the store produced them in (D93).
+    libcom = {"fid": "trivy:libcom", "package": "libcom-err2", "purl": "pkg:deb/debian/libcom-err2@1.44.5-1"}
+    out = run(
+        tmp_path,
+        scans=[scan("s1", "2026-07-05T00:00:00Z"), scan("s2", "2026-08-20T00:00:00Z")],
+        findings=(
+            [sighting("s1", "2026-07-05T00:00:00Z"), sighting("s1", "2026-07-05T00:00:00Z", **libcom)],
+            [sighting("s2", "2026-08-20T00:00:00Z", **libcom), sighting("s2", "2026-08-20T00:00:00Z")],
+        ),
+        deployments=[deployment("d-1", "2026-08-10T00:00:00Z")],
+    )
+    answers = [d for d in out.derived if d["rule"] == "rescan-after-deployment"]
+    assert sorted((d["id"], d["finding_id"], d["result"]) for d in answers) == [
+        ("rescan-after-deployment:s2:d-1", "trivy:e2fs", "vulnerable"),
+        ("rescan-after-deployment:s2:d-1", "trivy:libcom", "vulnerable"),
+    ]
+    assert out.state() == "deployed_still_vulnerable"
+    cited = out.ledger[("img-app", CVE)]["after_success"]
+    assert (cited["src"], cited["rec"], cited["scan_id"]) == ("findings/1.jsonl", 1, "s2")
