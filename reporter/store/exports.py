@@ -18,7 +18,13 @@ from reporter.output import Payload
 from reporter.store.sql import ident
 
 # CWE-1236 / OWASP "CSV injection": neutralise with a leading apostrophe (Symfony CVE-2021-41270).
-_NEUTRAL = "CASE WHEN regexp_matches({0}, '^[\\s]*[=+\\-@\\t\\r\\x00]') THEN '''' || {0} ELSE {0} END"
+# A value the pattern matches starts with one of these characters (RE2's \s is [\t\n\f\r ]), so the
+# pattern runs only on those values: most cells start with a letter or a digit (D94).
+_FORMULA_FIRST = "0, 9, 10, 12, 13, 32, 43, 45, 61, 64"  # NUL, tab, LF, FF, CR, space, + - = @
+_NEUTRAL = (
+    f"CASE WHEN ascii({{0}}) IN ({_FORMULA_FIRST}) AND regexp_matches({{0}}, '^[\\s]*[=+\\-@\\t\\r\\x00]') "
+    "THEN '''' || {0} ELSE {0} END"
+)
 _TS = "strftime({0}, '%Y-%m-%dT%H:%M:%SZ')"
 UTF8_BOM = b"\xef\xbb\xbf"
 
