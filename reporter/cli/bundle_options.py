@@ -32,7 +32,7 @@ MaxLineOption = Annotated[int, typer.Option("--max-line-mib", help="Refuse text 
 MemoryOption = Annotated[
     str | None,
     typer.Option(
-        "--memory-limit", help="Evidence store memory limit, e.g. 4GB (default: 1/8 of memory, 1-4GB; spills beyond)."
+        "--memory-limit", help="Evidence store memory limit, e.g. 4GB (default: 1/8 of memory, 1-2GB; spills beyond)."
     ),
 ]
 

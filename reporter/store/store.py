@@ -32,14 +32,18 @@ class LoadResult:
     issues: list[Issue]
 
 
+# The default limit's ceiling: more bought no speed at three or ten million findings, only memory (D95).
+MAX_DEFAULT_GB = 2
+
+
 def default_memory_limit() -> str:
     """The evidence store's default memory limit, following the machine: an eighth of its memory
-    (the smaller of physical memory and the cgroup's limit), at least 1 GB and at most 4 GB
-    (docs/performance.md). Beyond it DuckDB spills to the run's temporary directory."""
+    (the smaller of physical memory and the cgroup's limit), at least 1 GB and at most 2 GB
+    (docs/performance.md, D95). Beyond it DuckDB spills to the run's temporary directory."""
     total = _machine_memory()
     if total is None:
         return "1GB"
-    return f"{min(max(total // 8 // 10**9, 1), 4)}GB"
+    return f"{min(max(total // 8 // 10**9, 1), MAX_DEFAULT_GB)}GB"
 
 
 def _machine_memory() -> int | None:
@@ -83,7 +87,7 @@ class EvidenceStore:
         every kind's table.
 
         DuckDB spills to disk beyond its memory limit (default: `default_memory_limit()`, an
-        eighth of the machine's memory between 1 and 4 GB); the spill directory is a private temporary directory, never
+        eighth of the machine's memory between 1 and 2 GB); the spill directory is a private temporary directory, never
         the current directory (DuckDB's default for an in-memory database)."""
         spill = tempfile.TemporaryDirectory(prefix="exposure-reporter-store-")
         # Without --db the store is still a database file, in the private directory: DuckDB
