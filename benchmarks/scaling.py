@@ -5,6 +5,8 @@ processes together (sampled), exit code, and what stopped it if it did not finis
 docs/performance.md keeps the table with the machine.
 
     python benchmarks/scaling.py --findings 100000 1000000 3000000 10000000
+    python benchmarks/scaling.py --findings 3000000 --memory-limit 3GB 2GB   # one row per limit
+
 
 Bundles are generated once and cached under benchmarks/data/ (git-ignored); generation is not timed.
 Target (issue 13): at 10M findings, one `report` run ≤ 120 s with peak RSS ≤ 2.5 GB.
@@ -53,11 +55,13 @@ print(json.dumps({
 """
 
 
-def measure(findings: int) -> dict[str, object]:
-    """Generate (cached) and time one report run in default settings."""
+def measure(findings: int, memory_limit: str | None = None) -> dict[str, object]:
+    """Generate (cached) and time one report run, in default settings unless a memory limit is given."""
     bundle = generate(findings, default_dir(findings))
     with tempfile.TemporaryDirectory(prefix="scaling-") as out:
         command = [sys.executable, "-m", "reporter", "report", str(bundle), "-o", out]
+        if memory_limit is not None:
+            command += ["--memory-limit", memory_limit]
         done = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=True)
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     result["findings"] = findings
@@ -67,20 +71,30 @@ def measure(findings: int) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--findings", type=int, nargs="+", default=[100_000, 1_000_000, 3_000_000, 10_000_000])
+    parser.add_argument(
+        "--memory-limit",
+        nargs="+",
+        default=[None],
+        metavar="LIMIT",
+        help="pass --memory-limit LIMIT to report (e.g. 2GB 3GB: the limits alternate for each size)",
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="runs per size and limit, alternating limits")
     args = parser.parse_args()
     cpus = len(__import__("os").sched_getaffinity(0))
     print(f"machine: {platform.machine()}, {cpus} cores, Python {platform.python_version()}")
-    header = ("findings", "report run (validate + assess + outputs)", "peak RSS, largest process", "peak RSS, all")
-    print("| " + " | ".join((*header, "exit", "note")) + " |")
-    print("|---:|---:|---:|---:|---:|---|")
+    header = ("findings", "memory limit", "report run (validate + assess + outputs)", "peak RSS, largest process")
+    print("| " + " | ".join((*header, "peak RSS, all", "exit", "note")) + " |")
+    print("|---:|---:|---:|---:|---:|---:|---|")
     for n in args.findings:
-        r = measure(n)
-        note = "" if r["exit"] in (0, 1) else " ".join(str(line) for line in r["stderr"])  # type: ignore[attr-defined]
-        print(
-            f"| {n:,} | {r['seconds']:.1f} s | {r['peak_rss_mb']:,.0f} MB | {r['tree_peak_mb']:,.0f} MB | {r['exit']} "
-            f"| {note[:160]} |",
-            flush=True,
-        )
+        for _ in range(args.repeat):
+            for limit in args.memory_limit:
+                r = measure(n, limit)
+                note = "" if r["exit"] in (0, 1) else " ".join(str(line) for line in r["stderr"])  # type: ignore[attr-defined]
+                print(
+                    f"| {n:,} | {limit or 'default'} | {r['seconds']:.1f} s | {r['peak_rss_mb']:,.0f} MB "
+                    f"| {r['tree_peak_mb']:,.0f} MB | {r['exit']} | {note[:160]} |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from reporter.bundle.interface import LoadOptions, Progress
 from reporter.bundle.limits import DEFAULT_LIMITS, MIB, Limits
 from reporter.cli.common import stderr_is_terminal
 from reporter.errors import OutputError
+from reporter.store.store import MAX_DEFAULT_GB
 
 BundleArg = Annotated[
     Path,
@@ -32,7 +33,8 @@ MaxLineOption = Annotated[int, typer.Option("--max-line-mib", help="Refuse text 
 MemoryOption = Annotated[
     str | None,
     typer.Option(
-        "--memory-limit", help="Evidence store memory limit, e.g. 4GB (default: 1/8 of memory, 1-2GB; spills beyond)."
+        "--memory-limit",
+        help=f"Evidence store memory limit, e.g. 4GB (default: 1/8 of memory, 1-{MAX_DEFAULT_GB}GB; spills beyond).",
     ),
 ]
 
