@@ -7,7 +7,7 @@ import base64
 import hashlib
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Literal
 
@@ -24,9 +24,12 @@ LOGO_ASSET = "asset:logo.png"
 
 
 # Bidirectional overrides and isolates, marks and other control characters in evidence text can
-# reorder or hide what a reader sees (a file name that reads backwards, a forged line): the report
-# prints them as visible code points instead.
-_INVISIBLE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# reorder or hide what a reader sees (a file name that reads backwards, a forged line), and zero-width
+# spaces and joiners without a linguistic use make two ids look the same: the report prints them as
+# visible code points instead.
+_INVISIBLE = re.compile(
+    "[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+)
 
 
 def visible(value: object) -> object:
@@ -44,16 +47,20 @@ _SEPARATORS = re.compile(r"([-_./:@=\\]+)(?=[^\s\-_./:@=\\])")
 _HEX_RUN = re.compile(r"[0-9a-fA-F]{16,}")
 
 
-_WBR = Markup("<wbr>")
+# The break opportunity itself (D96): <wbr> in the HTML, which browsers leave out when text is copied;
+# in the PDF a zero-width space (U+200B) in the text. WeasyPrint draws <wbr> as that very character in a
+# ::before of an element of its own (its html5_ua.css): three boxes to style and lay out per break point,
+# where the character in the text adds none. Glyphs, lines and extracted text are the same.
+BREAKS: dict[Target, Markup] = {"html": Markup("<wbr>"), "pdf": Markup("\u200b")}
 
 
-def _break_token(token: str) -> Markup:
+def _break_token(token: str, mark: Markup) -> Markup:
     out: list[Markup] = []
     for n, part in enumerate(_SEPARATORS.split(token)):
         if n % 2:  # a run of separators: a break opportunity after it
-            out += [escape(part), _WBR]
+            out += [escape(part), mark]
         else:
-            out.append(_WBR.join(escape(piece) for piece in _hex_groups(part)))
+            out.append(mark.join(escape(piece) for piece in _hex_groups(part)))
     return Markup("").join(out)
 
 
@@ -74,24 +81,25 @@ def _hex_groups(part: str) -> list[str]:
     return pieces
 
 
-def breakable(value: object) -> Markup:
-    """Text with <wbr> break opportunities at the safe points of its long tokens (ids, hashes,
-    paths, e-mail addresses), escaped; control and bidi characters shown as for every value."""
+def breakable(value: object, mark: Markup = BREAKS["html"]) -> Markup:
+    """Text with break opportunities (`mark`, <wbr> by default) at the safe points of its long tokens
+    (ids, hashes, paths, e-mail addresses), escaped; control and bidi characters shown as for every value."""
     text = str(visible(str(value)))
     pieces = []
     last = 0
     for m in _LONG_TOKEN.finditer(text):
         pieces.append(escape(text[last : m.start()]))
-        pieces.append(_break_token(m[0]))
+        pieces.append(_break_token(m[0], mark))
         last = m.end()
     pieces.append(escape(text[last:]))
     return Markup("").join(pieces)
 
 
-@lru_cache(maxsize=2)
-def environment(root: Path | None = None) -> Environment:
-    """The report environment: every template autoescaped, undefined names are errors, control and
-    bidi characters made visible; the `breakable` filter marks safe line-break points."""
+@lru_cache(maxsize=4)
+def environment(target: Target = "html", root: Path | None = None) -> Environment:
+    """The report environment for a target: every template autoescaped, undefined names are errors,
+    control and bidi characters made visible; the `breakable` filter marks safe line-break points in
+    the target's way (BREAKS)."""
     env = Environment(
         loader=FileSystemLoader(str(root or templates_dir())),
         autoescape=True,
@@ -102,7 +110,7 @@ def environment(root: Path | None = None) -> Environment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
-    env.filters["breakable"] = breakable
+    env.filters["breakable"] = partial(breakable, mark=BREAKS[target])
     return env
 
 
@@ -155,7 +163,7 @@ def render_document(view: ReportView, target: Target, explorer: Explorer | None 
     css = stylesheet(target, column_widths(view))
     if explorer is not None:
         css += explore_css()
-    template = environment().get_template("report.html")
+    template = environment(target).get_template("report.html")
     logo = view.cover.logo_data_uri if target == "html" else LOGO_ASSET
     style = Markup(css)  # noqa: S704 - our own stylesheets, checked for "</" above
     policy = csp(css, explorer.script_hash if explorer else None)

@@ -12,7 +12,7 @@
   var MAX_CHOICES = 200;
   // Control and bidi characters are shown as code points, as in the rest of the report (they could
   // reorder or hide what a reader sees).
-  var INVISIBLE = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+  var INVISIBLE = /[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
 
   function text(value) {
     if (value === null || value === undefined) { return ""; }

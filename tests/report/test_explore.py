@@ -285,11 +285,15 @@ def test_hostile_strings_stay_text(q3_inputs: ReportInputs, tmp_path: Path) -> N
     col = {name: n for n, name in enumerate(names)}
     rows[0][col["record_id"]] = HOSTILE_ID
     rows[0][col["message"]] = HOSTILE_MESSAGE
-    rows[0][col["fields"]] = {"name": "</script><svg onload=\"document.title='pwned3'\">", "x\u202ey": "\u2028"}
+    rows[0][col["fields"]] = {
+        "name": "</script><svg onload=\"document.title='pwned3'\">",
+        "x\u202ey": "\u2028",
+        "z\u200bw": "1",
+    }
     exports = {**q3_inputs.exports, EXPORT: json.dumps(document, ensure_ascii=False).encode("utf-8")}
     html = _report_html(dataclasses.replace(q3_inputs, exports=exports))
     (island,) = re.findall(r'<script type="application/json" id="explore-data">(.*?)</script>', html, re.DOTALL)
-    assert not re.search("[<>&\u2028\u2029\u202e]", island)
+    assert not re.search("[<>&\u2028\u2029\u202e\u200b]", island)
     assert json.loads(island) == document
     assert html.lower().count("<script") == 2
     assert html.lower().count("</script") == 2
@@ -302,6 +306,7 @@ def test_hostile_strings_stay_text(q3_inputs: ReportInputs, tmp_path: Path) -> N
     assert result["detail"]["message"] == HOSTILE_MESSAGE
     assert result["fields"]["name"].startswith("</script><svg")
     assert result["fields"]["x\u27e8U+202E\u27e9y"] == "\u2028"  # a bidi override is shown, never applied
+    assert result["fields"]["z\u27e8U+200B\u27e9w"] == "1"  # and a zero-width space, which hides (D96)
 
 
 def test_hostile_bundle_evidence_is_escaped_in_the_island(tmp_path: Path) -> None:

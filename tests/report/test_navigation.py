@@ -15,7 +15,7 @@ from report_helpers import SampleReport
 
 from reporter.report import charts
 from reporter.report.interface import ReportInputs
-from reporter.report.templating import breakable, render_document
+from reporter.report.templating import BREAKS, breakable, render_document
 from reporter.report.view.build import build_view
 
 MIN_PT = 8.5
@@ -104,6 +104,10 @@ def test_breaks_only_at_safe_points() -> None:
     assert breakable(digest).split("<wbr>") == [digest[i : i + 8] for i in range(0, 64, 8)]
     assert breakable("<b>srv-web-01-prod</b>") == "&lt;b&gt;srv-<wbr>web-<wbr>01-<wbr>prod&lt;/<wbr>b&gt;"
     assert breakable("a\u202ebc-defghijklmnop") == "a⟨U+202E⟩bc-<wbr>defghijklmnop"
+    # In the PDF the break is a zero-width space (D96); one that comes in the evidence is shown.
+    assert breakable(digest, BREAKS["pdf"]).split("\u200b") == [digest[i : i + 8] for i in range(0, 64, 8)]
+    assert breakable("srv-web-01\u200b", BREAKS["pdf"]) == "srv-\u200bweb-\u200b01⟨U+200B⟩"
+    assert breakable("id\ufeff\u2060x") == "id⟨U+FEFF⟩⟨U+2060⟩x"
 
 
 def test_the_stylesheets_never_break_inside_words() -> None:

@@ -135,6 +135,24 @@ def test_text_of_every_section_with_traceable_figures(text: str, results: dict[s
     assert "Management attestation" in flat
 
 
+def test_digests_break_between_groups_and_read_back_whole(text: str, results: dict[str, Any]) -> None:
+    """Digests break only between their 8-character groups, at a zero-width space in the PDF's text
+    (D96), which is not extracted: every source's SHA-256 reads back whole once line breaks go."""
+    assert "\u200b" not in text
+    joined = "".join(text.split())
+    for source in results["bundle"]["sources"]:
+        assert source["sha256"] in joined, source["ref"]
+
+
+def test_the_pdf_marks_breaks_in_the_text_and_the_html_with_wbr(q3_inputs: ReportInputs) -> None:
+    view = build_view(q3_inputs)
+    pdf, page = (render_document(view, target).split("<body", 1)[1] for target in ("pdf", "html"))
+    assert "<wbr>" not in pdf
+    assert "<wbr>" in page
+    assert pdf.count("\u200b") == page.count("<wbr>") > 100
+    assert "\u200b" not in page
+
+
 def test_two_runs_are_byte_identical(tmp_path: Path, sample_report: SampleReport) -> None:
     again = render_sample(tmp_path / "again", sample_report.baseline)
     first = sorted(p.name for p in sample_report.directory.iterdir())
