@@ -100,6 +100,21 @@ def test_bookmarks_are_the_section_headings(reader: PdfReader) -> None:
         assert section in numbered
 
 
+def test_the_contents_give_the_page_of_every_section(reader: PdfReader) -> None:
+    """One line per section, title then leader then page, and the page is where the section's bookmark
+    points."""
+    (contents,) = [page.extract_text() for page in reader.pages[:4] if page.extract_text().startswith("Contents")]
+    listed = {m[1]: int(m[2]) for m in re.finditer(r"^(\S.*?) \.{3,}\s+(\d+)$", contents, re.MULTILINE)}
+    bookmarks = {
+        re.sub(r"^\d+ ", "", str(item.title)): reader.get_destination_page_number(item) + 1
+        for item in reader.outline
+        if not isinstance(item, list) and re.match(r"^\d+ ", str(item.title))
+    }
+    assert list(listed) == list(bookmarks)
+    assert listed == bookmarks
+    assert set(SECTIONS) <= set(listed)
+
+
 def test_every_page_says_page_x_of_y_and_carries_the_running_header(reader: PdfReader, results: dict[str, Any]) -> None:
     total = len(reader.pages)
     assert total > 10
