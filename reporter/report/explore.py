@@ -20,7 +20,7 @@ from reporter.resources import templates_dir
 EXPORT = "explore.json"
 # In a <script> element only "</script" (and "<!--") can end or confuse the element: every "<", ">"
 # and "&" becomes a JSON escape, and U+2028/U+2029 too (line terminators in older JavaScript); so do
-# bidi and control characters, so that the file's source never shows them applied.
+# bidi, control and zero-width characters, so that the file's source never shows them applied.
 _UNSAFE = re.compile("[<>&\u2028\u2029\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff\x7f]")
 _WHERE = frozenset({"findings.csv", "ledger.csv", "exceptions.csv"})  # files of the report set
 
