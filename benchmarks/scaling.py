@@ -7,7 +7,6 @@ docs/performance.md keeps the table with the machine.
     python benchmarks/scaling.py --findings 100000 1000000 3000000 10000000
     python benchmarks/scaling.py --findings 3000000 --memory-limit 3GB 2GB   # one row per limit
 
-
 Bundles are generated once and cached under benchmarks/data/ (git-ignored); generation is not timed.
 Target (issue 13): at 10M findings, one `report` run ≤ 120 s with peak RSS ≤ 2.5 GB.
 """

@@ -88,8 +88,8 @@ class EvidenceStore:
         every kind's table.
 
         DuckDB spills to disk beyond its memory limit (default: `default_memory_limit()`, an
-        eighth of the machine's memory between 1 and 2 GB); the spill directory is a private temporary directory, never
-        the current directory (DuckDB's default for an in-memory database)."""
+        eighth of the machine's memory, 1 GB to MAX_DEFAULT_GB); the spill directory is a private
+        temporary directory, never the current directory (DuckDB's default for an in-memory database)."""
         spill = tempfile.TemporaryDirectory(prefix="exposure-reporter-store-")
         # Without --db the store is still a database file, in the private directory: DuckDB
         # compresses what it writes to a file (the evidence and the derived tables, about a fifth of

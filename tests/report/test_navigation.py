@@ -110,6 +110,23 @@ def test_breaks_only_at_safe_points() -> None:
     assert breakable("id\ufeff\u2060x") == "id⟨U+FEFF⟩⟨U+2060⟩x"
 
 
+def test_the_explorer_hides_nothing_the_static_report_shows() -> None:
+    """The hidden characters are listed three times: for the static report (templating), the explorer's
+    script (explore.js) and the explorer's data island (explore.py). The three must not drift apart."""
+    from reporter.report import explore, templating
+    from reporter.resources import templates_dir
+
+    script = (templates_dir() / "static" / "explore.js").read_text(encoding="utf-8")
+    (pattern,) = re.findall(r"var INVISIBLE = /(\[.*?\])/g;", script)
+    in_script = re.compile(pattern)  # JavaScript's \uXXXX and \xXX escapes read the same in Python
+    codes = [chr(c) for c in (*range(0x3000), 0xFEFF)]
+    shown = [c for c in codes if templating._INVISIBLE.match(c)]
+    assert len(shown) > 40
+    assert shown == [c for c in codes if in_script.match(c)]
+    # json.dumps escapes C0 controls itself; the island escapes every other one of them
+    assert all(explore._UNSAFE.match(c) for c in shown if c >= " ")
+
+
 def test_the_stylesheets_never_break_inside_words() -> None:
     from reporter.report.templating import stylesheet
 
