@@ -52,11 +52,12 @@ class ExportRequest:
     written as files (any size, constant memory); without it they are returned in memory. The
     explorer's data (explore.json, at most EXPLORE_ROWS rows per table) only serves the HTML report.
     `findings_ready(assessment, exports)` is called once findings.csv exists, before the other exports:
-    `report` starts the PDF there, which needs nothing else, so that it renders while they are written."""
+    `report` starts the PDF there, which needs nothing else, so that it renders while they are written.
+    It returns the memory (bytes) the process it started needs: the store makes room for it (D97)."""
 
     spool: Path | None = None
     explorer: bool = True
-    findings_ready: Callable[[Assessment, Mapping[str, Payload]], None] | None = None
+    findings_ready: Callable[[Assessment, Mapping[str, Payload]], int] | None = None
 
 
 def assess_bundle(
@@ -105,7 +106,8 @@ def _exports(
         report(f"exporting {name}", done, len(steps))
         files[name] = export()
         if name == "findings.csv" and wanted.findings_ready is not None:
-            wanted.findings_ready(assessment, dict(files))
+            # the PDF renders in its own process from here on: the store lowers its limit to make room
+            loaded.store.make_room(wanted.findings_ready(assessment, dict(files)))
     return files
 
 

@@ -188,10 +188,13 @@ class _EarlyStart:
         self._request, self._baselines, self._library, self._progress = request, baselines, library, progress
         self._begun: tuple[ReportRendering, ReportInputs] | None = None
 
-    def begin(self, assessment: Assessment, exports: Mapping[str, Payload]) -> None:
+    def begin(self, assessment: Assessment, exports: Mapping[str, Payload]) -> int:
+        """Start the report; return the memory its renderer needs beside the store (D97)."""
         compared = with_comparison(assessment, self._baselines)
         inputs = self._request.inputs(compared, exports, self._library)  # the view reads assessment.comparison
-        self._begun = begin_report(inputs, self._request.formats, self._progress), inputs
+        rendering = begin_report(inputs, self._request.formats, self._progress)
+        self._begun = rendering, inputs
+        return rendering.resident_elsewhere()
 
     def started(self) -> tuple[ReportRendering, ReportInputs]:
         if self._begun is None:

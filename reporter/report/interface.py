@@ -45,6 +45,9 @@ class RenderLimits:
     timeout_s: float = 240.0  # CPU seconds of the renderer (RLIMIT_CPU): the guard against a runaway document
     wall_s: float = 900.0  # wall clock: generous, so that a busy machine (a shared CI runner) still finishes
     memory_mib: int = 2048  # address space (RLIMIT_AS), not resident memory; the sample peaks near 450 MiB
+    # what the renderer keeps resident on the largest reports (about 620 MiB for 125 pages): the evidence
+    # store lowers its memory limit by this much while the renderer runs beside it (D97)
+    resident_mib: int = 768
     # findings.csv is attached to the PDF up to this size; above it (millions of gaps) the renderer would
     # hold it several times over within memory_mib, so it is only written next to the PDF, which says so
     attach_max_bytes: int = 64 * 1024 * 1024
@@ -82,10 +85,11 @@ Renderer = Callable[[RenderContext], Mapping[str, Payload]]
 @dataclass(frozen=True)
 class Started:
     """A rendering under way in another process: `finish` waits for its files, `stop` ends it (and
-    does nothing once it has finished)."""
+    does nothing once it has finished); `resident` is the memory (bytes) that process needs."""
 
     finish: Callable[[], Mapping[str, Payload]]
     stop: Callable[[], None]
+    resident: int = 0
 
 
 Starter = Callable[[RenderContext], Started]

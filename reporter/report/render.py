@@ -65,6 +65,10 @@ class ReportRendering:
             files.update(rendered[spec.name])
         return files
 
+    def resident_elsewhere(self) -> int:
+        """The memory (bytes) the formats rendering in other processes need, while they run."""
+        return sum(run.resident for run in self._started.values())
+
     def stop(self) -> None:
         """End the formats still rendering in another process."""
         for run in self._started.values():

@@ -59,6 +59,9 @@ def _machine_memory() -> int | None:
     return min(total, int(text)) if text.isdigit() else total
 
 
+# The units DuckDB reports a memory setting in (current_setting('memory_limit') gives '1.8 GiB').
+_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50}
+
 # The write-ahead log size at which DuckDB checkpoints the store (D91).
 CHECKPOINT_THRESHOLD = "256MiB"
 
@@ -115,6 +118,31 @@ class EvidenceStore:
         store = cls(con, spill)
         store._create_schema()
         return store
+
+    def memory_limit(self) -> int | None:
+        """The store's memory limit in bytes, as DuckDB reports it (to a tenth of its unit); None
+        when it reports no figure in a unit we know."""
+        row = self.con.execute("SELECT current_setting('memory_limit')").fetchone()
+        number, _, unit = str(row[0] if row else "").partition(" ")
+        try:
+            return int(float(number) * _UNITS[unit])
+        except (KeyError, ValueError):
+            return None
+
+    def make_room(self, elsewhere: int) -> int | None:
+        """Lower the memory limit by `elsewhere` bytes, which another process of the run needs (the
+        PDF renderer), but never below half of it; return the new limit. DuckDB gives back what it
+        holds beyond the new limit at once, and spills from then on (D97). When it cannot free
+        enough, the limit stays as it was: this only keeps the run's processes together smaller."""
+        limit = self.memory_limit()
+        if limit is None or elsewhere <= 0:
+            return limit
+        lowered = max(limit - elsewhere, limit // 2)
+        try:
+            self.con.execute("SET memory_limit = $m", {"m": f"{lowered}B"})
+        except duckdb.OutOfMemoryException:
+            return limit
+        return self.memory_limit()
 
     def compact(self) -> None:
         """Write what has been loaded to the database file, compressed (DuckDB's CHECKPOINT):

@@ -53,6 +53,46 @@ def test_default_memory_limit_follows_the_machine(monkeypatch: pytest.MonkeyPatc
         assert store.default_memory_limit() == expected
 
 
+def test_the_store_makes_room_for_another_process_but_keeps_half_its_limit() -> None:
+    # D97: while the PDF renders in its own process, the store lowers its limit by the renderer's share
+    gib = 2**30
+    evidence = store.EvidenceStore.create(memory_limit="2GiB")
+    try:
+        assert evidence.memory_limit() == 2 * gib
+        assert evidence.make_room(0) == 2 * gib  # nothing asked: nothing changes
+        assert evidence.make_room(gib // 2) == gib + gib // 2
+        assert evidence.con.execute("SELECT current_setting('memory_limit')").fetchone() == ("1.5 GiB",)
+        assert evidence.make_room(10 * gib) == gib - gib // 4  # never below half of the limit it had
+    finally:
+        evidence.close()
+
+
+class _FullStore:
+    """A connection whose store cannot free enough memory for a lower limit."""
+
+    def __init__(self, setting: str) -> None:
+        self.setting, self.sets = setting, 0
+
+    def execute(self, sql: str, params: object = None) -> _FullStore:
+        if sql.startswith("SET"):
+            self.sets += 1
+            raise duckdb.OutOfMemoryException("Out of Memory Error: could not free up enough memory")
+        return self
+
+    def fetchone(self) -> tuple[str]:
+        return (self.setting,)
+
+
+def test_the_store_keeps_its_limit_when_it_cannot_make_room() -> None:
+    full = _FullStore("1.5 GiB")
+    evidence = store.EvidenceStore(full)  # type: ignore[arg-type]
+    assert evidence.make_room(2**29) == 3 * 2**29
+    assert full.sets == 1
+    unknown = _FullStore("unlimited")
+    assert store.EvidenceStore(unknown).make_room(2**29) is None  # type: ignore[arg-type]
+    assert unknown.sets == 0  # a limit it cannot read is left alone
+
+
 def test_only_a_failed_write_of_the_store_is_an_output_error() -> None:
     full = duckdb.IOException('IO Error: Could not write file "/tmp/x/evidence.duckdb": No space left on device')
     written = store_write_error(full)

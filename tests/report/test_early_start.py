@@ -35,14 +35,49 @@ def test_findings_ready_comes_after_findings_csv_and_before_the_other_exports(tm
     def record(stage: str, done: int, total: int) -> None:
         seen.append(stage)
 
-    def findings_ready(assessment: Assessment, exports: Mapping[str, Payload]) -> None:
+    def findings_ready(assessment: Assessment, exports: Mapping[str, Payload]) -> int:
         ready.append((seen[-1], sorted(exports)))
+        return 0
 
     wanted = ExportRequest(spool=tmp_path, findings_ready=findings_ready)
     run = assess_bundle(MINIMAL, LoadOptions(progress=record), load_library(), AssessOptions(), exports=wanted)
     assert run.assessment is not None
     assert ready == [("exporting findings.csv", ["findings.csv"])]
     assert sorted(run.exports) == ["exceptions.csv", "explore.json", "findings.csv", "ledger.csv"]
+
+
+def test_the_store_makes_room_for_the_renderer_while_the_other_exports_are_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # D97: findings_ready returns the memory the process it started needs; the store lowers its limit
+    limits: list[str] = []
+    ledger_csv = pipeline.ledger_csv
+
+    def traced_ledger(con: duckdb.DuckDBPyConnection, spool: Path | None) -> Payload:
+        row = con.execute("SELECT current_setting('memory_limit')").fetchone()
+        limits.append(str(row[0]) if row else "")
+        return ledger_csv(con, spool)
+
+    monkeypatch.setattr(pipeline, "ledger_csv", traced_ledger)
+    wanted = ExportRequest(spool=tmp_path, findings_ready=lambda assessment, exports: 512 * 2**20)
+    options = LoadOptions(memory_limit="2GiB")
+    run = assess_bundle(MINIMAL, options, load_library(), AssessOptions(), exports=wanted)
+    assert run.assessment is not None
+    assert limits == ["1.5 GiB"]
+
+
+def test_only_the_pdf_asks_the_store_for_room() -> None:
+    library = load_library()
+    run = assess_bundle(MINIMAL, LoadOptions(), library, AssessOptions(), exports=ExportRequest())
+    assert run.assessment is not None
+    request = prepare("html,pdf", logo=None, title=None, classification=None, environ={"SOURCE_DATE_EPOCH": EPOCH})
+    inputs = request.inputs(run.assessment, run.exports, library)
+    for formats, room in (("html,pdf", inputs.limits.resident_mib * 2**20), ("html,json", 0)):
+        rendering = report_cmd.begin_report(inputs, parse_formats(formats))
+        try:
+            assert rendering.resident_elsewhere() == room
+        finally:
+            rendering.stop()
 
 
 def test_the_view_needs_findings_csv_only(tmp_path: Path) -> None:
