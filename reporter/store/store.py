@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from reporter.bundle.limits import Limits
+from reporter.bundle.limits import GIB, MIB, Limits
 from reporter.importers.interface import ImportedRecord
 from reporter.models.issues import Issue, IssueSeverity
 from reporter.models.kinds import KINDS, KindSpec
@@ -60,7 +60,7 @@ def _machine_memory() -> int | None:
 
 
 # The units DuckDB reports a memory setting in (current_setting('memory_limit') gives '1.8 GiB').
-_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50}
+_UNITS = {"bytes": 1, "KiB": 1024, "MiB": MIB, "GiB": GIB, "TiB": 1024 * GIB, "PiB": 1024**2 * GIB}
 
 # The write-ahead log size at which DuckDB checkpoints the store (D91).
 CHECKPOINT_THRESHOLD = "256MiB"

@@ -4,6 +4,7 @@ and every chart's text alternative for its structure element."""
 
 from __future__ import annotations
 
+from reporter.bundle.limits import MIB
 from reporter.errors import RenderError
 from reporter.output import payload_bytes
 from reporter.report.formats.json import results_json
@@ -59,4 +60,4 @@ def render(ctx: RenderContext) -> dict[str, bytes]:
 def start(ctx: RenderContext) -> Started:
     """report.pdf, rendering in its subprocess while the caller goes on."""
     run = start_pdf(job(ctx), ctx.inputs.limits)
-    return Started(lambda: {"report.pdf": run.result()}, run.stop, ctx.inputs.limits.resident_mib * 2**20)
+    return Started(lambda: {"report.pdf": run.result()}, run.stop, ctx.inputs.limits.resident_mib * MIB)

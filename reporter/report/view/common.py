@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from reporter.bundle.limits import MIB
 from reporter.catalog.library import Library
 from reporter.models.results import Assessment, ControlResult, Gap, MetricValue, rate_text
 from reporter.report import fmt
@@ -292,8 +293,8 @@ def findings_where(ctx: Ctx) -> str:
     size = findings_size(ctx.inputs)
     cap = ctx.inputs.limits.attach_max_bytes
     return (
-        f"written next to the report; at {fmt.number(size / 2**20)} MiB it is over the "
-        f"{fmt.count(cap // 2**20)} MiB cap for PDF attachments"
+        f"written next to the report; at {fmt.number(size / MIB)} MiB it is over the "
+        f"{fmt.count(cap // MIB)} MiB cap for PDF attachments"
     )
 
 
