@@ -8,6 +8,7 @@ the control library and the policy; the assessment instant `as_of` comes in as a
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -74,10 +75,7 @@ def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> As
         gap_cap=options.gap_cap,
         digest=loaded.digest,
     )
-    controls = []
-    for done, control in enumerate(library.controls.values()):
-        progress(f"checks: {control.id}", done, len(library.controls))
-        controls.append(evaluate_control(context, control))
+    controls = _evaluate_controls(context, list(library.controls.values()), progress)
     progress("metrics", len(library.controls), len(library.controls))
     controls.sort(key=lambda c: c.control_id)
     metrics = compute_metrics(context)
@@ -102,14 +100,57 @@ def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> As
     )
 
 
-def evaluate_control(context: CheckContext, control: Control) -> ControlResult:
-    """Run one control's check; a failing check is an `error` result, never a crash."""
+class _CheckFailed(Exception):
+    """A check failed inside the checks' transaction, which DuckDB has then aborted."""
+
+
+_CHECK_ERRORS = (duckdb.Error, ValueError, KeyError, TypeError)
+
+
+def _evaluate_controls(context: CheckContext, controls: list[Control], progress: Progress) -> list[ControlResult]:
+    """Every control's check, in one transaction: the checks append their gaps a few thousand rows
+    at a time, and inside one transaction DuckDB gathers them into whole row groups and writes each
+    to the store compressed once, where committing every append put it in the write-ahead log and
+    each checkpoint compressed the partly filled row group again (D91, D98). A failing check aborts
+    the transaction; then the checks run again one by one, so that it is that control's `error`
+    result and the others' results are the same."""
+    con = context.con
+    con.execute("BEGIN TRANSACTION")
+    try:
+        results = [
+            _progressed(context, control, done, len(controls), progress, strict=True)
+            for done, control in enumerate(controls)
+        ]
+    except _CheckFailed:
+        con.execute("ROLLBACK")
+    except BaseException:
+        with suppress(duckdb.Error):  # e.g. out of memory: the run stops with that error, not this one
+            con.execute("ROLLBACK")
+        raise
+    else:
+        con.execute("COMMIT")
+        return results
+    return [_progressed(context, control, done, len(controls), progress) for done, control in enumerate(controls)]
+
+
+def _progressed(
+    context: CheckContext, control: Control, done: int, total: int, progress: Progress, *, strict: bool = False
+) -> ControlResult:
+    progress(f"checks: {control.id}", done, total)
+    return evaluate_control(context, control, strict=strict)
+
+
+def evaluate_control(context: CheckContext, control: Control, *, strict: bool = False) -> ControlResult:
+    """Run one control's check; a failing check is an `error` result, never a crash (`strict`: it
+    raises `_CheckFailed`, for the checks' transaction to be rolled back)."""
     ctx = context.for_control(control.id, control.severity.value)
     try:
         outcome = get_check(control.check)(ctx)
     except duckdb.OutOfMemoryException:
         raise  # a resource limit stops the run (exit 7), it is not a finding about this control
-    except (duckdb.Error, ValueError, KeyError, TypeError) as exc:
+    except _CHECK_ERRORS as exc:
+        if strict:
+            raise _CheckFailed(control.id) from exc
         ctx.con.execute("DELETE FROM a_gaps WHERE control_id = $c", {"c": control.id})
         ctx.con.execute("DELETE FROM a_sample WHERE control_id = $c", {"c": control.id})
         outcome = CheckOutcome(
