@@ -34,6 +34,7 @@ from reporter.models.results import (
     ExceptionEntry,
     Measure,
     MetricValue,
+    Sample,
     SourceRef,
     ToolInfo,
 )
@@ -130,22 +131,35 @@ def _evaluate_controls(context: CheckContext, controls: list[Control], progress:
     else:
         con.execute("COMMIT")
         return results
-    return [_progressed(context, control, done, len(controls), progress) for done, control in enumerate(controls)]
+    return [
+        _progressed(context, control, done, len(controls), progress, again=True)
+        for done, control in enumerate(controls)
+    ]
 
 
 def _progressed(
-    context: CheckContext, control: Control, done: int, total: int, progress: Progress, *, strict: bool = False
+    context: CheckContext,
+    control: Control,
+    done: int,
+    total: int,
+    progress: Progress,
+    *,
+    strict: bool = False,
+    again: bool = False,
 ) -> ControlResult:
-    progress(f"checks: {control.id}", done, total)
-    return evaluate_control(context, control, strict=strict)
+    progress(f"checks{' again, one by one' if again else ''}: {control.id}", done, total)
+    return _evaluate_control(context, control, strict=strict)
 
 
-def evaluate_control(context: CheckContext, control: Control, *, strict: bool = False) -> ControlResult:
-    """Run one control's check; a failing check is an `error` result, never a crash (`strict`: it
-    raises `_CheckFailed`, for the checks' transaction to be rolled back)."""
+def _evaluate_control(context: CheckContext, control: Control, *, strict: bool) -> ControlResult:
+    """Run one control's check and draw its audit sample; a failure of either is that control's
+    `error` result, never a crash (`strict`: it raises `_CheckFailed`, for the checks' transaction
+    to be rolled back)."""
     ctx = context.for_control(control.id, control.severity.value)
+    sample: Sample | None = None
     try:
         outcome = get_check(control.check)(ctx)
+        sample = build_sample(ctx.con, control.id, outcome.population, ctx.policy.sampling, ctx.digest)
     except duckdb.OutOfMemoryException:
         raise  # a resource limit stops the run (exit 7), it is not a finding about this control
     except _CHECK_ERRORS as exc:
@@ -153,15 +167,7 @@ def evaluate_control(context: CheckContext, control: Control, *, strict: bool = 
             raise _CheckFailed(control.id) from exc
         ctx.con.execute("DELETE FROM a_gaps WHERE control_id = $c", {"c": control.id})
         ctx.con.execute("DELETE FROM a_sample WHERE control_id = $c", {"c": control.id})
-        outcome = CheckOutcome(
-            status=Status.ERROR,
-            reason=f"the check could not run: {type(exc).__name__}: {str(exc)[:200]}",
-            measure=Measure(display="n/a (error)"),
-            population=0,
-            gap_total=0,
-            gaps_excepted=0,
-            gaps=[],
-        )
+        outcome, sample = _error_outcome(exc), None
     return ControlResult(
         control_id=control.id,
         title=control.title,
@@ -180,9 +186,19 @@ def evaluate_control(context: CheckContext, control: Control, *, strict: bool = 
         metrics=list(control.metrics),
         deviation=outcome.deviation,
         open_by_risk=outcome.open_by_risk,
-        sample=None
-        if outcome.status is Status.ERROR
-        else build_sample(ctx.con, control.id, outcome.population, ctx.policy.sampling, ctx.digest),
+        sample=sample,
+    )
+
+
+def _error_outcome(exc: Exception) -> CheckOutcome:
+    return CheckOutcome(
+        status=Status.ERROR,
+        reason=f"the check could not run: {type(exc).__name__}: {str(exc)[:200]}",
+        measure=Measure(display="n/a (error)"),
+        population=0,
+        gap_total=0,
+        gaps_excepted=0,
+        gaps=[],
     )
 
 

@@ -94,3 +94,27 @@ def test_a_check_failing_inside_the_transaction_is_that_controls_error_alone(mon
     first = calls.index(BROKEN)
     assert calls[: first + 1] == calls[first + 1 : 2 * first + 2]
     assert len(calls) == first + 1 + len(result.controls)
+
+
+def test_a_failing_audit_sample_is_that_controls_error_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Drawing the sample reads the store too: a failure there is the control's `error` result,
+    as a failing check is, not a crash of the run."""
+    expected = _assess()
+    draw = engine.build_sample
+
+    def maybe_broken(con: Any, control_id: str, *args: Any) -> Any:
+        if control_id == BROKEN:
+            con.execute("SELECT 'not a number'::INTEGER")
+        return draw(con, control_id, *args)
+
+    monkeypatch.setattr(engine, "build_sample", maybe_broken)
+    result = _assess()
+
+    by_id = {c.control_id: c for c in result.controls}
+    assert by_id[BROKEN].status.value == "error"
+    assert by_id[BROKEN].sample is None
+    assert "ConversionException" in by_id[BROKEN].reason
+    for control in expected.controls:
+        if control.control_id != BROKEN:
+            assert by_id[control.control_id] == control, control.control_id
+    assert result.metrics == expected.metrics
