@@ -18,7 +18,9 @@ from reporter.store.store import MAX_DEFAULT_GB
 
 BundleArg = Annotated[
     Path,
-    typer.Argument(help="Bundle: a directory, .zip or .tar.gz with bundle.yaml at its top.", show_default=False),
+    typer.Argument(
+        metavar="BUNDLE", help="Bundle: a directory, .zip or .tar.gz with bundle.yaml at its top.", show_default=False
+    ),
 ]
 DbOption = Annotated[
     Path | None,

@@ -36,6 +36,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,  # rich tracebacks print local variables, i.e. evidence
+    rich_markup_mode=None,  # help text is plain: a docstring's line breaks are not kept, its paragraphs are
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
