@@ -3,6 +3,8 @@ where the source line happened to end."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from typer.testing import CliRunner
 
@@ -29,6 +31,7 @@ def test_a_commands_description_is_one_reflowed_paragraph(command: str) -> None:
     description = text.split("\n\n", 2)[1]  # after the usage line
     lines = description.splitlines()
     assert all(len(line) <= 80 for line in lines)
-    # reflowed: every line but the last is filled to within one word of the width
-    assert all(len(line) > 60 for line in lines[:-1]), description
+    # reflowed: a line ends only where the next word would not have fitted
+    for line, following in itertools.pairwise(lines):
+        assert len(line) + 1 + len(following.split()[0]) > 80, description
     assert "╭" not in text  # plain text: no box drawing in logs or screen readers
