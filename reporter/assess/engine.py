@@ -119,7 +119,7 @@ def _evaluate_controls(context: CheckContext, controls: list[Control], progress:
     con.execute("BEGIN TRANSACTION")
     try:
         results = [
-            _progressed(context, control, done, len(controls), progress, strict=True)
+            _progressed(context, control, done, len(controls), progress, in_transaction=True)
             for done, control in enumerate(controls)
         ]
     except _CheckFailed:
@@ -132,7 +132,7 @@ def _evaluate_controls(context: CheckContext, controls: list[Control], progress:
         con.execute("COMMIT")
         return results
     return [
-        _progressed(context, control, done, len(controls), progress, again=True)
+        _progressed(context, control, done, len(controls), progress, in_transaction=False)
         for done, control in enumerate(controls)
     ]
 
@@ -144,11 +144,11 @@ def _progressed(
     total: int,
     progress: Progress,
     *,
-    strict: bool = False,
-    again: bool = False,
+    in_transaction: bool,
 ) -> ControlResult:
-    progress(f"checks{' again, one by one' if again else ''}: {control.id}", done, total)
-    return _evaluate_control(context, control, strict=strict)
+    """One check with its progress line; outside the transaction it is the second pass."""
+    progress(f"checks{'' if in_transaction else ' again, one by one'}: {control.id}", done, total)
+    return _evaluate_control(context, control, strict=in_transaction)
 
 
 def _evaluate_control(context: CheckContext, control: Control, *, strict: bool) -> ControlResult:
@@ -167,7 +167,12 @@ def _evaluate_control(context: CheckContext, control: Control, *, strict: bool) 
             raise _CheckFailed(control.id) from exc
         ctx.con.execute("DELETE FROM a_gaps WHERE control_id = $c", {"c": control.id})
         ctx.con.execute("DELETE FROM a_sample WHERE control_id = $c", {"c": control.id})
-        outcome, sample = _error_outcome(exc), None
+        outcome = CheckOutcome.unevaluated(
+            Status.ERROR,
+            f"the check could not run: {type(exc).__name__}: {str(exc)[:200]}",
+            Measure(display="n/a (error)"),
+        )
+        sample = None
     return ControlResult(
         control_id=control.id,
         title=control.title,
@@ -187,18 +192,6 @@ def _evaluate_control(context: CheckContext, control: Control, *, strict: bool) 
         deviation=outcome.deviation,
         open_by_risk=outcome.open_by_risk,
         sample=sample,
-    )
-
-
-def _error_outcome(exc: Exception) -> CheckOutcome:
-    return CheckOutcome(
-        status=Status.ERROR,
-        reason=f"the check could not run: {type(exc).__name__}: {str(exc)[:200]}",
-        measure=Measure(display="n/a (error)"),
-        population=0,
-        gap_total=0,
-        gaps_excepted=0,
-        gaps=[],
     )
 
 

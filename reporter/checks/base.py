@@ -116,6 +116,11 @@ class CheckOutcome:
     deviation: Deviation | None = None
     open_by_risk: dict[str, int] = field(default_factory=dict)
 
+    @classmethod
+    def unevaluated(cls, status: Status, reason: str, measure: Measure) -> CheckOutcome:
+        """An outcome with no population and no gaps: missing evidence, nothing to evaluate, an error."""
+        return cls(status=status, reason=reason, measure=measure, population=0, gap_total=0, gaps_excepted=0, gaps=[])
+
 
 def gap_select(
     *,
@@ -276,14 +281,10 @@ def bundle_conditions(ctx: CheckContext) -> frozenset[Condition]:
 
 def insufficient(missing: list[str]) -> CheckOutcome:
     """The outcome when needed evidence is absent or empty: never a pass."""
-    return CheckOutcome(
-        status=Status.INSUFFICIENT_EVIDENCE,
-        reason=f"the bundle has no {', '.join(missing)} records; this control cannot be assessed",
-        measure=Measure(display="n/a (no evidence)"),
-        population=0,
-        gap_total=0,
-        gaps_excepted=0,
-        gaps=[],
+    return CheckOutcome.unevaluated(
+        Status.INSUFFICIENT_EVIDENCE,
+        f"the bundle has no {', '.join(missing)} records; this control cannot be assessed",
+        Measure(display="n/a (no evidence)"),
     )
 
 
@@ -439,15 +440,7 @@ def evaluate(
     params = params or Params()
     population = _population(ctx, population_sql, params)
     if population == 0:
-        return CheckOutcome(
-            status=Status.NOT_APPLICABLE,
-            reason=f"no {noun} to evaluate in the bundle",
-            measure=pct(0, 0),
-            population=0,
-            gap_total=0,
-            gaps_excepted=0,
-            gaps=[],
-        )
+        return CheckOutcome.unevaluated(Status.NOT_APPLICABLE, f"no {noun} to evaluate in the bundle", pct(0, 0))
     control, severity = params.add(ctx.control_id), params.add(ctx.severity)
     if not _exceptions_apply(ctx, exceptions):
         exceptions = ExceptionScope.NONE  # no exception in force can cover this control: skip the joins

@@ -34,6 +34,19 @@ def _assess(stored: dict[str, int] | None = None) -> Assessment:
         loaded.close()
 
 
+def _assert_broken_alone(result: Assessment, expected: Assessment) -> None:
+    """BROKEN is `error` (no sample); every other control and every metric is what it is when
+    nothing fails."""
+    by_id = {c.control_id: c for c in result.controls}
+    assert by_id[BROKEN].status.value == "error"
+    assert by_id[BROKEN].sample is None
+    assert "ConversionException" in by_id[BROKEN].reason
+    for control in expected.controls:
+        if control.control_id != BROKEN:
+            assert by_id[control.control_id] == control, control.control_id
+    assert result.metrics == expected.metrics
+
+
 def _recording(transactions: dict[str, int]) -> Callable[[str], Callable[..., Any]]:
     def lookup(name: str) -> Callable[..., Any]:
         check = get_check(name)
@@ -80,16 +93,9 @@ def test_a_check_failing_inside_the_transaction_is_that_controls_error_alone(mon
     gaps: dict[str, int] = {}
     result = _assess(gaps)
 
-    by_id = {c.control_id: c for c in result.controls}
-    assert by_id[BROKEN].status.value == "error"
-    assert "ConversionException" in by_id[BROKEN].reason
+    _assert_broken_alone(result, expected)
     assert BROKEN not in gaps  # its gaps went with it
-    # every other control: the same result and the same gaps as when nothing fails
-    for control in expected.controls:
-        if control.control_id != BROKEN:
-            assert by_id[control.control_id] == control, control.control_id
     assert gaps == {c: n for c, n in expected_gaps.items() if c != BROKEN}
-    assert result.metrics == expected.metrics
     # the checks before the broken one ran twice: in the transaction, then one by one
     first = calls.index(BROKEN)
     assert calls[: first + 1] == calls[first + 1 : 2 * first + 2]
@@ -110,11 +116,4 @@ def test_a_failing_audit_sample_is_that_controls_error_alone(monkeypatch: pytest
     monkeypatch.setattr(engine, "build_sample", maybe_broken)
     result = _assess()
 
-    by_id = {c.control_id: c for c in result.controls}
-    assert by_id[BROKEN].status.value == "error"
-    assert by_id[BROKEN].sample is None
-    assert "ConversionException" in by_id[BROKEN].reason
-    for control in expected.controls:
-        if control.control_id != BROKEN:
-            assert by_id[control.control_id] == control, control.control_id
-    assert result.metrics == expected.metrics
+    _assert_broken_alone(result, expected)
