@@ -380,6 +380,12 @@ with a zero denominator print `n/a`. `[O]` marks an organisation default where n
 number; `[S]` a secondary source. "Verified fixed" means a not-vulnerable verification after the
 last vulnerable one, not undone by a rollback.
 
+Summaries of durations (count, mean, median, P90, max) are over the n values of the population: the
+median is the middle value (the mean of the two middle ones when n is even); P90 is the value at
+position round(0.9 × (n − 1)) from 0 in ascending order, halves rounded up (the nearest rank); the
+mean is the exact sum over n (for durations between two timestamps, the sum of whole microseconds).
+Each is printed rounded to 0.1 of its unit (half to even, on the binary value).
+
 """
 
 

@@ -6,11 +6,18 @@ from typing import Any
 
 from reporter.checks.base import CheckContext, count, pct
 from reporter.checks.priority import NO_KEV_STATUS, kev_status_known
-from reporter.metrics.base import days_stats, metric, rows
+from reporter.metrics.base import NO_VALUES, Durations, duration_stats, metric, rows
 from reporter.models.results import Measure
 from reporter.store.sql import Params
 
 Result = tuple[Measure, dict[str, Any]]
+DAY = 86_400  # seconds
+
+
+def _days(end: str, start: str) -> str:
+    """A duration's two columns for `duration_stats`: in days (`v`, as the metrics always computed it)
+    and in whole microseconds (`us`)."""
+    return f"epoch({end} - {start}) / 86400.0 AS v, epoch_us({end}) - epoch_us({start}) AS us"
 
 
 def _cohort(start: str, as_of: str) -> str:
@@ -57,22 +64,25 @@ def t1(ctx: CheckContext) -> Result | str:
 def t2(ctx: CheckContext) -> Result | str:
     p = Params()
     start, as_of = p.add(ctx.period.start_at), p.add(ctx.as_of)
-    sql = (
-        f"SELECT vuln_importance, list(epoch(fixed_at - first_detected_at) / 86400.0) FROM a_ledger "
-        f"WHERE fixed_at >= {start} AND fixed_at < {as_of} GROUP BY ALL ORDER BY ALL"
-    )
-    groups = {str(k): [float(x) for x in v] for k, v in rows(ctx, sql, p.for_sql(sql))}
-    everything = [x for v in groups.values() for x in v]
-    stats = days_stats(everything)
-    if not everything:
+
+    def durations(group: str) -> str:
+        return (
+            f"SELECT {group} AS g, {_days('fixed_at', 'first_detected_at')} FROM a_ledger "
+            f"WHERE fixed_at >= {start} AND fixed_at < {as_of}"
+        )
+
+    found = duration_stats(ctx, durations("NULL"), p, DAY).get(None)
+    if found is None:
         return "no finding-instance was verified fixed in the period"
+    stats, n = found.stats, found.count
+    groups = duration_stats(ctx, durations("vuln_importance"), p, DAY)
     measure = Measure(
         value=stats["median"],
         unit="days",
-        numerator=len(everything),
-        display=f"median {stats['median']} d, mean {stats['mean']} d, P90 {stats['p90']} d (n={len(everything):,})",
+        numerator=n,
+        display=f"median {stats['median']} d, mean {stats['mean']} d, P90 {stats['p90']} d (n={n:,})",
     )
-    return measure, {"all": stats, "by_vuln_importance": {k: days_stats(v) for k, v in groups.items()}}
+    return measure, {"all": stats, "by_vuln_importance": {str(k): v.stats for k, v in groups.items()}}
 
 
 @metric(
@@ -87,19 +97,19 @@ def t2(ctx: CheckContext) -> Result | str:
 def t3(ctx: CheckContext) -> Result | str:
     p = Params()
     start, as_of = p.add(ctx.period.start_at), p.add(ctx.as_of)
-    sql = (
-        f"SELECT list(epoch(fixed_at - patch_released_at) / 86400.0) FROM a_ledger WHERE fixed_at >= {start} "
+    durations = (
+        f"SELECT NULL AS g, {_days('fixed_at', 'patch_released_at')} FROM a_ledger WHERE fixed_at >= {start} "
         f"AND fixed_at < {as_of} AND patch_released_at IS NOT NULL"
     )
-    values = [float(x) for x in (rows(ctx, sql, p.for_sql(sql))[0][0] or [])]
-    if not values:
+    found = duration_stats(ctx, durations, p, DAY).get(None)
+    if found is None:
         return "no finding records a patch release time (patch_released_at)"
-    stats = days_stats(values)
+    stats, n = found.stats, found.count
     return Measure(
         value=stats["median"],
         unit="days",
-        numerator=len(values),
-        display=f"median {stats['median']} d (n={len(values):,})",
+        numerator=n,
+        display=f"median {stats['median']} d (n={n:,})",
     ), {"all": stats}
 
 
@@ -165,17 +175,21 @@ def t4(ctx: CheckContext) -> Result | str:
 def t5(ctx: CheckContext) -> Result | str:
     p = Params()
     as_of = p.add(ctx.as_of)
-    sql = (
-        f"SELECT bod_outcome, list(epoch({as_of} - due_at) / 86400.0) FROM a_ledger WHERE is_open AND asset_active "
-        f"AND state <> 'excepted' AND due_at < {as_of} GROUP BY ALL ORDER BY ALL"
-    )
-    groups = {str(k): [float(x) for x in v] for k, v in rows(ctx, sql, p.for_sql(sql))}
-    overdue = [x for v in groups.values() for x in v]
-    stats = days_stats(overdue)
-    return count(len(overdue), "finding-instances"), {
-        "days_overdue": stats,
-        "by_bod2604_tier": {k: len(v) for k, v in groups.items()},
-        "overdue_days_total": round(sum(overdue), 1),
+
+    def overdue(group: str) -> str:
+        return (
+            f"SELECT {group} AS g, {_days(as_of, 'due_at')} FROM a_ledger WHERE is_open AND asset_active "
+            f"AND state <> 'excepted' AND due_at < {as_of}"
+        )
+
+    found = duration_stats(ctx, overdue("NULL"), p, DAY).get(None, Durations(dict(NO_VALUES), 0))
+    sql = f"SELECT g, count(*) FROM ({overdue('bod_outcome')}) GROUP BY ALL ORDER BY ALL"
+    tiers = {str(k): int(n) for k, n in rows(ctx, sql, p.for_sql(sql))}
+    return count(found.count, "finding-instances"), {
+        "days_overdue": found.stats,
+        "by_bod2604_tier": tiers,
+        # a sum of no days is the integer 0, as it always printed
+        "overdue_days_total": round(found.total_us / (DAY * 1_000_000), 1) if found.count else 0,
     }
 
 

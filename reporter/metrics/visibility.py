@@ -67,15 +67,20 @@ def _per_source(ctx: CheckContext) -> dict[str, dict[str, int]]:
 def v2(ctx: CheckContext) -> Result | str:
     fields = ctx.policy.inventory.required_fields
     try:
-        sql = f"SELECT {missing_fields_sql(fields)} FROM a_assets a WHERE a.active"
+        active = f"SELECT {missing_fields_sql(fields)} AS m FROM a_assets a WHERE a.active"
     except ValueError as exc:
         return str(exc)
-    gaps = [list(r[0]) for r in rows(ctx, sql)]
-    if not gaps:
+    # counted in the store, not as one Python list per active asset (60 MB more at three million findings)
+    p = Params()
+    each = "".join(f", count(*) FILTER (WHERE list_contains(m, {p.add(f)}))" for f in fields)
+    sql = f"SELECT count(*), count(*) FILTER (WHERE len(m) = 0){each} FROM ({active})"
+    total, complete, *missing = rows(ctx, sql, p.for_sql(sql))[0]
+    if not total:
         return "the inventory has no active asset"
-    missing = {f: sum(f in g for g in gaps) for f in fields}
-    complete = sum(not g for g in gaps)
-    return pct(complete, len(gaps)), {"required_fields": list(fields), "assets_missing_each_field": missing}
+    return pct(int(complete), int(total)), {
+        "required_fields": list(fields),
+        "assets_missing_each_field": dict(zip(fields, map(int, missing), strict=True)),
+    }
 
 
 @metric(
