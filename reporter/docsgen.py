@@ -10,6 +10,7 @@ import inspect
 import io
 import json
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from reporter.metrics import load_metrics
 from reporter.metrics.base import all_metrics
 from reporter.models.kinds import KINDS, KindSpec
 from reporter.models.manifest import Manifest, Source
+from reporter.models.results import DURATION_SUMMARIES
 from reporter.store.columns import ColumnSpec, columns_of
 
 _TYPE_NAMES = {
@@ -380,11 +382,7 @@ with a zero denominator print `n/a`. `[O]` marks an organisation default where n
 number; `[S]` a secondary source. "Verified fixed" means a not-vulnerable verification after the
 last vulnerable one, not undone by a rollback.
 
-Summaries of durations (count, mean, median, P90, max) are over the n values of the population: the
-median is the middle value (the mean of the two middle ones when n is even); P90 is the value at
-position round(0.9 × (n − 1)) from 0 in ascending order, halves rounded up (the nearest rank); the
-mean is the exact sum over n (for durations between two timestamps, the sum of whole microseconds).
-Each is printed rounded to 0.1 of its unit (half to even, on the binary value).
+{summaries}
 
 """
 
@@ -392,7 +390,7 @@ Each is printed rounded to 0.1 of its unit (half to even, on the binary value).
 def metrics() -> str:
     """docs/metrics.md"""
     load_metrics()
-    lines = [METRICS_INTRO]
+    lines = [METRICS_INTRO.format(summaries=textwrap.fill(DURATION_SUMMARIES, 100, break_on_hyphens=False))]
     family = ""
     names = {
         "V": "Visibility and coverage",

@@ -173,6 +173,17 @@ class ControlResult(StrictModel):
     )
 
 
+# How every summary of durations is computed (reporter/metrics/base.py): the report's methodology
+# and docs/metrics.md print it, so that a reader can recompute a median or a P90 from the evidence.
+DURATION_SUMMARIES = (
+    "Summaries of durations (count, mean, median, P90, max) are over the n values of the population: the "
+    "median is the middle value (the mean of the two middle ones when n is even); P90 is the value at "
+    "position round(0.9 × (n − 1)) from 0 in ascending order, halves rounded up (the nearest rank); the "
+    "mean is the exact sum over n (for durations between two timestamps, the sum of whole microseconds). "
+    "Each is printed rounded to 0.1 of its unit (half to even, on the binary value)."
+)
+
+
 class MetricValue(StrictModel):
     """One metric of reference/metrics.md §3."""
 

@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 from report_helpers import SampleReport, render_sample
 
+from reporter.models.results import DURATION_SUMMARIES
 from reporter.report.formats.pdf import job
 from reporter.report.interface import RenderContext, RenderLimits, ReportInputs
 from reporter.report.templating import render_document
@@ -148,6 +149,11 @@ def test_text_of_every_section_with_traceable_figures(text: str, results: dict[s
         assert source["sha256"][:16] in row
     assert "Signature" in flat
     assert "Management attestation" in flat
+
+
+def test_the_methodology_says_how_a_median_and_a_p90_are_computed(text: str) -> None:
+    flat = " ".join(text.replace("\u200b", "").split())
+    assert " ".join(DURATION_SUMMARIES.split()) in flat
 
 
 def test_digests_break_between_groups_and_read_back_whole(

@@ -11,6 +11,7 @@ from reporter.models.policy import (
     SlaRule,
     VerificationPolicy,
 )
+from reporter.models.results import DURATION_SUMMARIES
 from reporter.report import fmt
 from reporter.report.view import framing
 from reporter.report.view.common import MANIFEST_REF, Ctx, control_table
@@ -207,7 +208,7 @@ def methodology_section(ctx: Ctx) -> tuple[str, tuple[Block, ...]]:
     intro = (
         "How each number is defined. Counting unit, unless a metric says otherwise: the finding-instance (one "
         "vulnerability on one asset). All times are UTC; the assessment instant (as-of) is "
-        f"{fmt.moment(a.as_of)}. Statuses are honest: missing evidence is never a pass."
+        f"{fmt.moment(a.as_of)}. Statuses are honest: missing evidence is never a pass. {DURATION_SUMMARIES}"
     )
     blocks: list[Block] = [
         Terms(tuple((f"{fmt.STATUS_ICON[s]} {fmt.STATUS_LABEL[s]}", STATUS_MEANING[s]) for s in fmt.STATUS_ORDER)),
