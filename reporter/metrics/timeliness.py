@@ -17,7 +17,7 @@ DAY = 86_400  # seconds
 def _days(end: str, start: str) -> str:
     """A duration's two columns for `duration_stats`: in days (`v`, as the metrics always computed it)
     and in whole microseconds (`us`)."""
-    return f"epoch({end} - {start}) / 86400.0 AS v, epoch_us({end}) - epoch_us({start}) AS us"
+    return f"epoch({end} - {start}) / {DAY}.0 AS v, epoch_us({end}) - epoch_us({start}) AS us"
 
 
 def _cohort(start: str, as_of: str) -> str:
