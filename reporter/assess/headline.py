@@ -46,27 +46,16 @@ def build_headline(ctx: CheckContext, controls: list[ControlResult], metrics: li
         f"AND completed_at < {as_of}"
     )
     targeted = scalar(ctx, f"SELECT count(*) FROM ({targeted_sql})", params)
-    fixed_sql = (
-        f"SELECT l.* FROM ({targeted_sql}) t JOIN a_ledger l ON l.asset_id = t.asset_id AND l.vuln_id = t.i_vuln "
-        "WHERE l.is_fixed"
-    )
-    removed = scalar(ctx, f"SELECT count(*) FROM ({fixed_sql})", params)
-    by_rescan = scalar(ctx, f"SELECT count(*) FROM ({fixed_sql}) WHERE fix_evidence.derived", params)
-    inferred = scalar(
-        ctx,
-        f"SELECT count(*) FROM ({targeted_sql}) t JOIN a_ledger l ON l.asset_id = t.asset_id AND l.vuln_id = t.i_vuln "
-        "WHERE NOT list_contains(l.link_rules, 'named')",
-        params,
-    )
+    by_state, joined = _by_state(ctx, targeted_sql, params, start, as_of)
     return Headline(
         deployments_attempted=attempted,
         deployments_succeeded=succeeded,
         activity=_metric(metrics, "E1") or pct(succeeded, attempted),
         targeted_instances=targeted,
-        verified_removed=_metric(metrics, "E2") or pct(removed, targeted),
-        verified_by_rescan=by_rescan,
-        verified_by_record=removed - by_rescan,
-        targeted_by_inference=inferred,
+        verified_removed=_metric(metrics, "E2") or pct(joined["removed"], targeted),
+        verified_by_rescan=joined["by_rescan"],
+        verified_by_record=joined["removed"] - joined["by_rescan"],
+        targeted_by_inference=joined["inferred"],
         still_vulnerable=_control_measure(controls, "VER-02", gaps=True),
         unverified=_control_measure(controls, "VER-01", gaps=True),
         sla_met=_control_measure(controls, "PRI-01"),
@@ -84,7 +73,7 @@ def build_headline(ctx: CheckContext, controls: list[ControlResult], metrics: li
         leaked_secrets_valid=_leaked_valid(ctx),
         matrix=importance_matrix(ctx),
         reconciliation={
-            "by_state": _by_state(ctx, targeted_sql, params, start, as_of),
+            "by_state": by_state,
             "population": _population(ctx, controls),
             "secrets": _secrets(ctx),
         },
@@ -112,18 +101,34 @@ def state_figures(start: str, as_of: str) -> dict[str, str]:
     }
 
 
+# Counts over the targeted instances that the headline prints besides the per-state figures: they
+# come from the same join of the ledger with the targeted instances (one pass instead of four).
+_TARGETED_COUNTS = {
+    "removed": "t.asset_id IS NOT NULL AND is_fixed",
+    "by_rescan": "t.asset_id IS NOT NULL AND is_fixed AND fix_evidence.derived",
+    "inferred": "t.asset_id IS NOT NULL AND NOT list_contains(link_rules, 'named')",
+}
+
+
 def _by_state(
     ctx: CheckContext, targeted_sql: str, params: Params, start: str, as_of: str
-) -> dict[str, dict[str, int]]:
-    """figure → ledger state → finding-instances (states with none left out)."""
+) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """figure → ledger state → finding-instances (states with none left out); and the targeted
+    instances verified removed, verified by a rescan and linked by inference (_TARGETED_COUNTS).
+    The ledger has one row per instance and the targeted instances are distinct, so each count over
+    the left join equals the count of the inner join it stands for."""
     figures = state_figures(start, as_of)
-    cols = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, cond in figures.items())
+    counted = {**figures, **{f"_{name}": cond for name, cond in _TARGETED_COUNTS.items()}}
+    cols = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, cond in counted.items())
     sql = (
         f"SELECT l.state, {cols} FROM a_ledger l LEFT JOIN (SELECT DISTINCT asset_id, i_vuln FROM ({targeted_sql})) t "
         "ON t.asset_id = l.asset_id AND t.i_vuln = l.vuln_id GROUP BY l.state ORDER BY l.state"
     )
     rows = ctx.con.execute(sql, params.for_sql(sql)).fetchall()
-    return {name: {str(row[0]): int(row[n]) for row in rows if row[n]} for n, name in enumerate(figures, start=1)}
+    by_state = {name: {str(row[0]): int(row[n]) for row in rows if row[n]} for n, name in enumerate(figures, start=1)}
+    first = len(figures) + 1
+    joined = {name: sum(int(row[n]) for row in rows) for n, name in enumerate(_TARGETED_COUNTS, start=first)}
+    return by_state, joined
 
 
 def _control(controls: list[ControlResult], control_id: str) -> ControlResult | None:
