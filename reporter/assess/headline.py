@@ -46,15 +46,16 @@ def build_headline(ctx: CheckContext, controls: list[ControlResult], metrics: li
         f"AND completed_at < {as_of}"
     )
     targeted = scalar(ctx, f"SELECT count(*) FROM ({targeted_sql})", params)
-    by_state, joined = _by_state(ctx, targeted_sql, params, start, as_of)
+    by_state, joined = _by_state_and_targeted(ctx, targeted_sql, params, start, as_of)
+    removed = sum(by_state["verified_removed"].values())
     return Headline(
         deployments_attempted=attempted,
         deployments_succeeded=succeeded,
         activity=_metric(metrics, "E1") or pct(succeeded, attempted),
         targeted_instances=targeted,
-        verified_removed=_metric(metrics, "E2") or pct(joined["removed"], targeted),
+        verified_removed=_metric(metrics, "E2") or pct(removed, targeted),
         verified_by_rescan=joined["by_rescan"],
-        verified_by_record=joined["removed"] - joined["by_rescan"],
+        verified_by_record=removed - joined["by_rescan"],
         targeted_by_inference=joined["inferred"],
         still_vulnerable=_control_measure(controls, "VER-02", gaps=True),
         unverified=_control_measure(controls, "VER-01", gaps=True),
@@ -101,20 +102,20 @@ def state_figures(start: str, as_of: str) -> dict[str, str]:
     }
 
 
-# Counts over the targeted instances that the headline prints besides the per-state figures: they
-# come from the same join of the ledger with the targeted instances (one pass instead of four).
+# Counts over the targeted instances that the headline prints besides the per-state figures (the
+# instances verified removed are the figure "verified_removed"): they come from the same join of the
+# ledger with the targeted instances (one pass instead of four, D101).
 _TARGETED_COUNTS = {
-    "removed": "t.asset_id IS NOT NULL AND is_fixed",
     "by_rescan": "t.asset_id IS NOT NULL AND is_fixed AND fix_evidence.derived",
     "inferred": "t.asset_id IS NOT NULL AND NOT list_contains(link_rules, 'named')",
 }
 
 
-def _by_state(
+def _by_state_and_targeted(
     ctx: CheckContext, targeted_sql: str, params: Params, start: str, as_of: str
 ) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
     """figure → ledger state → finding-instances (states with none left out); and the targeted
-    instances verified removed, verified by a rescan and linked by inference (_TARGETED_COUNTS).
+    instances verified by a rescan and linked by inference (_TARGETED_COUNTS).
     The ledger has one row per instance and the targeted instances are distinct, so each count over
     the left join equals the count of the inner join it stands for."""
     figures = state_figures(start, as_of)

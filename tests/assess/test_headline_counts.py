@@ -1,5 +1,5 @@
 """The headline's counts over the targeted instances come from one left join of the ledger with them
-(`_by_state`); each must equal the inner join it stands for, written out here as it was computed
+(`_by_state_and_targeted`); each must equal the inner join it stands for, written out here as it was computed
 before (one query per count)."""
 
 from __future__ import annotations
