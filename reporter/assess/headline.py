@@ -7,6 +7,7 @@ from typing import Any
 
 from reporter.checks.base import CheckContext, pct, scalar
 from reporter.checks.nhi import leak_closed_at
+from reporter.metrics.activity import targeted_instances
 from reporter.models.results import ControlResult, Headline, Measure, MetricValue
 from reporter.models.status import Status
 from reporter.store.sql import Params
@@ -41,10 +42,7 @@ def build_headline(ctx: CheckContext, controls: list[ControlResult], metrics: li
     in_period = f"COALESCE(completed_at, started_at) >= {start} AND COALESCE(completed_at, started_at) < {as_of}"
     attempted = scalar(ctx, f"SELECT count(*) FROM deployments WHERE {in_period}", params)
     succeeded = scalar(ctx, f"SELECT count(*) FROM deployments WHERE status = 'succeeded' AND {in_period}", params)
-    targeted_sql = (
-        f"SELECT DISTINCT asset_id, i_vuln FROM a_dep WHERE status = 'succeeded' AND completed_at >= {start} "
-        f"AND completed_at < {as_of}"
-    )
+    targeted_sql = targeted_instances(start, as_of)
     targeted = scalar(ctx, f"SELECT count(*) FROM ({targeted_sql})", params)
     by_state, joined = _by_state_and_targeted(ctx, targeted_sql, params, start, as_of)
     removed = sum(by_state["verified_removed"].values())
@@ -117,12 +115,12 @@ def _by_state_and_targeted(
     """figure → ledger state → finding-instances (states with none left out); and the targeted
     instances verified by a rescan and linked by inference (_TARGETED_COUNTS).
     The ledger has one row per instance and the targeted instances are distinct, so each count over
-    the left join equals the count of the inner join it stands for."""
+    the left join equals the count of the inner join it stands for (`targeted_sql` is distinct)."""
     figures = state_figures(start, as_of)
     counted = {**figures, **{f"_{name}": cond for name, cond in _TARGETED_COUNTS.items()}}
     cols = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, cond in counted.items())
     sql = (
-        f"SELECT l.state, {cols} FROM a_ledger l LEFT JOIN (SELECT DISTINCT asset_id, i_vuln FROM ({targeted_sql})) t "
+        f"SELECT l.state, {cols} FROM a_ledger l LEFT JOIN ({targeted_sql}) t "
         "ON t.asset_id = l.asset_id AND t.i_vuln = l.vuln_id GROUP BY l.state ORDER BY l.state"
     )
     rows = ctx.con.execute(sql, params.for_sql(sql)).fetchall()

@@ -42,7 +42,9 @@ def e1(ctx: CheckContext) -> Result | str:
     return pct(by_status.get("succeeded", 0), sum(by_status.values())), {"by_status": by_status}
 
 
-def _targeted(start: str, as_of: str) -> str:
+def targeted_instances(start: str, as_of: str) -> str:
+    """The finding-instances (asset_id, i_vuln) that a successful deployment completed in the period
+    targeted: E2's denominator and the headline's."""
     return (
         f"SELECT DISTINCT asset_id, i_vuln FROM a_dep WHERE status = 'succeeded' "
         f"AND {_in_q('completed_at', start, as_of)}"
@@ -63,24 +65,21 @@ def _targeted(start: str, as_of: str) -> str:
 def e2(ctx: CheckContext) -> Result | str:
     p = Params()
     start, as_of = _window(ctx, p)
+    # one join, two groupings: the matrix by (vulnerability, asset) importance, and the basis of each
+    # verified fix (GROUPING(basis) is 1 on the matrix's rows)
     sql = (
-        f"SELECT l.vuln_importance, l.asset_importance, count(*), count(*) FILTER (WHERE l.is_fixed) "
-        f"FROM ({_targeted(start, as_of)}) t JOIN a_ledger l ON l.asset_id = t.asset_id AND l.vuln_id = t.i_vuln "
-        "GROUP BY ALL ORDER BY ALL"
+        "SELECT GROUPING(basis), vi, ai, basis, count(*), count(*) FILTER (WHERE fixed) FROM ("
+        "SELECT l.vuln_importance AS vi, l.asset_importance AS ai, l.is_fixed AS fixed, "
+        "COALESCE(l.fix_evidence.rule, 'verification record') AS basis "
+        f"FROM ({targeted_instances(start, as_of)}) t JOIN a_ledger l ON l.asset_id = t.asset_id "
+        "AND l.vuln_id = t.i_vuln) GROUP BY GROUPING SETS ((vi, ai), (basis)) ORDER BY ALL"
     )
-    cells = rows(ctx, sql, p.for_sql(sql))
-    total = sum(int(r[2]) for r in cells)
-    fixed = sum(int(r[3]) for r in cells)
-    matrix = [
-        {"vuln_importance": v, "asset_importance": a, "targeted": int(n), "verified_fixed": int(f)}
-        for v, a, n, f in cells
-    ]
-    sql = (
-        "SELECT COALESCE(l.fix_evidence.rule, 'verification record') AS basis, count(*) "
-        f"FROM ({_targeted(start, as_of)}) t JOIN a_ledger l ON l.asset_id = t.asset_id AND l.vuln_id = t.i_vuln "
-        "WHERE l.is_fixed GROUP BY ALL ORDER BY ALL"
-    )
-    basis = {str(b): int(n) for b, n in rows(ctx, sql, p.for_sql(sql))}
+    grouped = rows(ctx, sql, p.for_sql(sql))
+    cells = [(v, a, int(n), int(f)) for on_cells, v, a, _, n, f in grouped if on_cells]
+    total = sum(n for _, _, n, _ in cells)
+    fixed = sum(f for _, _, _, f in cells)
+    matrix = [{"vuln_importance": v, "asset_importance": a, "targeted": n, "verified_fixed": f} for v, a, n, f in cells]
+    basis = {str(b): int(f) for on_cells, _, _, b, _, f in grouped if not on_cells and f}
     rescans = sum(n for b, n in basis.items() if b != "verification record")
     return pct(fixed, total), {
         "matrix": matrix,
