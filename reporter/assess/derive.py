@@ -5,8 +5,8 @@
 - `a_assets`      inventory with `active` at as_of, last sighting, vanishing and retirement records
 - `a_instances`   finding-instances: one per (asset, vulnerability), duplicates from several
                   scanners merged, enriched with KEV/EPSS catalogs, importance, BOD 26-04 outcome and
-                  the strictest applicable SLA deadline (after the ledger is built, a view over it:
-                  one copy in memory)
+                  the strictest applicable SLA deadline: a view over the ledger, whose statement
+                  computes them (`_instances`, D102)
 - `a_exc`         exceptions with completeness, soundness and compensating-control evidence
 - `a_exc_scope`   which instances each exception covers
 - `a_ver`, `a_dep`, `a_rollback`  verifications (each with a row number `vrow`), deployments and
@@ -81,9 +81,6 @@ def build(
         step(con)
         if progress:
             progress(done, len(steps))
-    # The ledger holds every instance column its readers need: keep one copy (memory at 1M findings).
-    con.execute("DROP TABLE a_instances")
-    con.execute("CREATE OR REPLACE VIEW a_instances AS SELECT * FROM a_ledger")
 
 
 def _steps(data: DeriveInput) -> tuple[Step, ...]:
@@ -93,7 +90,6 @@ def _steps(data: DeriveInput) -> tuple[Step, ...]:
         _sql(lambda p: _ASSET_KEYS),
         _sql(lambda p: _OBSERVATIONS),
         _sql(lambda p: _assets(p.add(as_of), p.add(policy.inventory.ephemeral_gone_days))),
-        _sql(lambda p: _instances(p.add(as_of), policy, p)),
         _sql(
             lambda p: _exceptions(
                 p.add(as_of),
@@ -111,6 +107,7 @@ def _steps(data: DeriveInput) -> tuple[Step, ...]:
         _sql(lambda p: _scan_verifications(p.add(as_of))),
         _sql(lambda p: _verifications(p.add(as_of))),
         _sql(lambda p: _rollbacks(p.add(as_of))),
+        _sql(lambda p: _ledger(p.add(as_of), p.add(data.period.start_at), p.add(skew), policy, p)),
         _sql(
             lambda p: _deployment_checks(
                 p.add(as_of),
@@ -119,7 +116,6 @@ def _steps(data: DeriveInput) -> tuple[Step, ...]:
                 p.add(policy.verification.clock_skew_minutes),
             )
         ),
-        _sql(lambda p: _ledger(p.add(as_of), p.add(data.period.start_at), p.add(skew))),
     )
 
 
@@ -181,16 +177,18 @@ def _assets(as_of: str, gone_days: str) -> str:
     FROM assets a LEFT JOIN seen ON seen.id = a.id LEFT JOIN ret ON ret.asset_id = a.id"""
 
 
-def _instances(as_of: str, policy: Policy, p: Params) -> str:
-    """Finding-instances with their strictest SLA deadline (`_deadline_columns`)."""
+def _instances(as_of: str, policy: Policy, p: Params, *, among: str = "") -> str:
+    """The finding-instances (a query) with their strictest SLA deadline (`_deadline_columns`);
+    `among`: a query of (asset_id, vuln_id) pairs, to compute only those instances (each instance
+    depends on its own findings only, so its row is the same either way)."""
     rank = SEVERITY_RANK.format("COALESCE(f.risk_rank, f.severity)")
     columns, names, due, rule = _deadline_columns(policy, p)
+    only = f"SEMI JOIN ({among}) k ON k.asset_id = findings.asset_id AND k.vuln_id = findings.vuln_id " if among else ""
     # Most instances are one finding record: only (asset, vulnerability) pairs reported more than
     # once are aggregated; the others are taken as they are (same columns, same meaning). The
     # findings before as_of are read three times rather than copied once (NOT MATERIALIZED).
     return f"""
-    CREATE OR REPLACE TABLE a_instances AS
-    WITH f AS NOT MATERIALIZED (SELECT * FROM findings WHERE first_detected_at < {as_of}),
+    WITH f AS NOT MATERIALIZED (SELECT * FROM findings {only}WHERE first_detected_at < {as_of}),
     dup AS (SELECT asset_id, vuln_id FROM f GROUP BY asset_id, vuln_id HAVING count(*) > 1),
     single AS NOT MATERIALIZED (
         SELECT f.asset_id, f.vuln_id, [f.id] AS finding_ids, f.id AS finding_id, f._source, f._rec, f._line,
@@ -253,8 +251,25 @@ def _instances(as_of: str, policy: Policy, p: Params) -> str:
             AND b.automatable = COALESCE(x.ssvc_automatable = 'yes', d.automatable)
             AND b.impact = COALESCE(x.ssvc_technical_impact, d.impact)
     )
-    SELECT * EXCLUDE ({names}), {rule} AS sla_rule FROM (
+    SELECT * EXCLUDE ({names}, {_INSTANCE_WORKING_COLUMNS}), {rule} AS sla_rule FROM (
         SELECT *, {due} AS due_at FROM (SELECT i.*, {columns} FROM i))"""
+
+
+# Columns the instances' query works with (to merge records, to match SLA rules) but the ledger does
+# not carry, as it leaves out its own working columns (D90): the query ends without them.
+_INSTANCE_WORKING_COLUMNS = ", ".join(
+    (
+        "compliance_scopes",
+        "scanners",
+        "severity_rank",
+        "kev_flag",
+        "f_kev_added",
+        "f_kev_due",
+        "f_epss",
+        "asset_type",
+        "last_observed_at",
+    )
+)
 
 
 def _deadline_columns(policy: Policy, p: Params) -> tuple[str, str, str, str]:
@@ -341,10 +356,14 @@ def _exception_scope(as_of: str) -> str:
     # An exception covers: listed findings; listed vulnerabilities (on listed assets or tags when
     # given, anywhere otherwise); with no finding criteria at all, everything on listed assets/tags.
     # Each criterion is an equi-join on its unnested list: exceptions × instances would compare
-    # every pair (a thousand exceptions and a million instances: a billion list lookups).
+    # every pair (a thousand exceptions and a million instances: a billion list lookups). An instance
+    # is an (asset, vulnerability) pair of the findings before as_of: `i` is read from the findings
+    # (the instances' own columns are computed with the ledger), a pair once per finding, which the
+    # DISTINCT makes one.
     asset_only = "len(vuln_ids) = 0 AND len(finding_ids) = 0 AND len(control_ids) = 0 AND len(identity_ids) = 0"
     return f"""
     CREATE OR REPLACE TABLE a_exc_scope AS
+    WITH i AS NOT MATERIALIZED (SELECT asset_id, vuln_id FROM findings WHERE first_detected_at < {as_of})
     SELECT DISTINCT exception_id, asset_id, vuln_id FROM (
         SELECT e.id AS exception_id, f.asset_id, f.vuln_id
         FROM (SELECT id, unnest(finding_ids) AS finding_id FROM a_exc) e JOIN findings f ON f.id = e.finding_id
@@ -352,18 +371,18 @@ def _exception_scope(as_of: str) -> str:
         UNION ALL
         SELECT e.id, i.asset_id, i.vuln_id
         FROM (SELECT id, asset_ids, asset_tags, unnest(vuln_ids) AS vuln_id FROM a_exc) e
-        JOIN a_instances i ON i.vuln_id = e.vuln_id
+        JOIN i ON i.vuln_id = e.vuln_id LEFT JOIN a_assets a ON a.id = i.asset_id
         WHERE (len(e.asset_ids) = 0 AND len(e.asset_tags) = 0) OR list_contains(e.asset_ids, i.asset_id)
-            OR list_has_any(e.asset_tags, i.tags)
+            OR list_has_any(e.asset_tags, a.tags)
         UNION ALL
         SELECT e.id, i.asset_id, i.vuln_id
         FROM (SELECT id, unnest(asset_ids) AS asset_id FROM a_exc WHERE {asset_only}) e
-        JOIN a_instances i ON i.asset_id = e.asset_id
+        JOIN i ON i.asset_id = e.asset_id
         UNION ALL
         SELECT e.id, i.asset_id, i.vuln_id
         FROM (SELECT id, unnest(asset_tags) AS tag FROM a_exc WHERE {asset_only}) e
         JOIN (SELECT id, unnest(tags) AS tag FROM assets) a ON a.tag = e.tag
-        JOIN a_instances i ON i.asset_id = a.id
+        JOIN i ON i.asset_id = a.id
     )"""
 
 
@@ -669,13 +688,6 @@ def _deployment_checks(as_of: str, urgent: str, default: str, skew: str) -> tupl
 # state, sla_status, exposure_seconds...) and in the evidence tables.
 _WORKING_COLUMNS = ", ".join(
     (
-        "severity_rank",
-        "kev_flag",
-        "f_kev_added",
-        "f_kev_due",
-        "f_epss",
-        "asset_type",
-        "last_observed_at",
         "has_change_ref",
         "has_change",
         "first_clean_at",
@@ -689,11 +701,13 @@ _WORKING_COLUMNS = ", ".join(
 )
 
 
-def _ledger(as_of: str, period_start: str, skew: str) -> tuple[str, ...]:
-    """The ledger in four statements: deployments and rollbacks per instance, verification times per
-    instance with the evidence they rest on, then the ledger itself. One statement held every hash
-    table at once (two of them over every verification, to join the chosen rows back): at ten
-    million findings it took 103 s within a 2 GB limit."""
+def _ledger(as_of: str, period_start: str, skew: str, policy: Policy, p: Params) -> tuple[str, ...]:
+    """The ledger in five statements: deployments and rollbacks per instance, verification times per
+    instance with the evidence they rest on, the deadlines of the instances exceptions cover, then
+    the ledger itself, which computes every instance's columns as it goes (`_instances`): they are
+    written once, into the ledger (D102). One statement held every hash table at once (two of them
+    over every verification, to join the chosen rows back): at ten million findings it took 103 s
+    within a 2 GB limit. `a_instances` is then a view over the ledger."""
     fix = "a.result = 'not_vulnerable' AND (v1.last_vulnerable_at IS NULL OR a.observed_at > v1.last_vulnerable_at)"
     has_scans = "EXISTS (SELECT 1 FROM scans)"
     deployed = """
@@ -737,6 +751,12 @@ def _ledger(as_of: str, period_start: str, skew: str) -> tuple[str, ...]:
     SELECT v.*, {_EVIDENCE.format("fe")} AS fix_evidence, {_EVIDENCE.format("ae")} AS after_success,
         ae.result AS first_result_after_success
     FROM v LEFT JOIN a_ver fe ON fe.vrow = v.fix_row LEFT JOIN a_ver ae ON ae.vrow = v.after_row"""
+    # "met by exception" asks for an exception in force at the instance's deadline: the deadlines of
+    # the few instances some exception covers, computed alone
+    covered = "SELECT DISTINCT asset_id, vuln_id FROM a_exc_scope"
+    due = f"""
+    CREATE OR REPLACE TABLE _l_due AS
+        SELECT asset_id, vuln_id, due_at FROM ({_instances(as_of, policy, p, among=covered)})"""
     ledger = f"""
     CREATE OR REPLACE TABLE a_ledger AS
     WITH
@@ -762,13 +782,13 @@ def _ledger(as_of: str, period_start: str, skew: str) -> tuple[str, ...]:
     exc_due AS (
         SELECT s.asset_id, s.vuln_id, min(e.id) AS exception_id
         FROM a_exc_scope s JOIN a_exc e ON e.id = s.exception_id
-        JOIN a_instances due ON due.asset_id = s.asset_id AND due.vuln_id = s.vuln_id
+        JOIN _l_due due ON due.asset_id = s.asset_id AND due.vuln_id = s.vuln_id
         WHERE e.sound AND len(e.control_ids) = 0 AND e.approved_at <= due.due_at AND due.due_at < e.expires_at
         GROUP BY ALL
     ),
     base AS (
-        -- the ledger carries what its readers need (not the compliance scopes and scanner lists)
-        SELECT i.* EXCLUDE (compliance_scopes, scanners, due_at, sla_rule), d.deployments, d.last_success_at,
+        -- every instance column, the deadline and its rule after the deployment facts
+        SELECT i.* EXCLUDE (due_at, sla_rule), d.deployments, d.last_success_at,
             d.has_change_ref, d.link_rules, rb.rollback_at,
             COALESCE(d.deployments, 0) > 0 OR chg.asset_id IS NOT NULL AS has_change,
             i.due_at, i.sla_rule,
@@ -780,7 +800,7 @@ def _ledger(as_of: str, period_start: str, skew: str) -> tuple[str, ...]:
             sr.vuln_id IS NOT NULL AS in_series,
             exc_now.exception_id AS excepted_by,
             exc_due.exception_id AS excepted_at_due_by
-        FROM a_instances i
+        FROM ({_instances(as_of, policy, p)}) i
         LEFT JOIN _l_v v ON v.asset_id = i.asset_id AND v.vuln_id = i.vuln_id
         LEFT JOIN _l_d d ON d.asset_id = i.asset_id AND d.vuln_id = i.vuln_id
         LEFT JOIN _l_rb rb ON rb.asset_id = i.asset_id AND rb.vuln_id = i.vuln_id
@@ -842,5 +862,6 @@ def _ledger(as_of: str, period_start: str, skew: str) -> tuple[str, ...]:
         + CASE WHEN undone THEN greatest(0, datediff('second', greatest(rollback_at, {period_start}),
                     least(COALESCE(fixed_at, {as_of}), {as_of}))) ELSE 0 END AS exposure_seconds
     FROM state)"""
-    drops = tuple(f"DROP TABLE {name}" for name in ("_l_v", "_l_rb", "_l_d"))
-    return deployed, rolled_back, verified, ledger, *drops
+    drops = tuple(f"DROP TABLE {name}" for name in ("_l_v", "_l_rb", "_l_d", "_l_due"))
+    view = "CREATE OR REPLACE VIEW a_instances AS SELECT * FROM a_ledger"
+    return deployed, rolled_back, verified, due, ledger, *drops, view
