@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import SAMPLES
 from typer.testing import CliRunner
 
 from reporter.cli import app
+
+# the sample quarters (defined here: `from conftest import` is ambiguous when pytest collects
+# several test directories, each with its own conftest.py)
+SAMPLES = Path(__file__).resolve().parents[2] / "evidence-samples"
 
 runner = CliRunner()
 

@@ -8,16 +8,20 @@ no other record is flagged (evidence-samples/expectations/northwind-2026-q3.yaml
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from conftest import SAMPLES
 
 from reporter.assess.engine import AssessOptions, assess
 from reporter.bundle.load import load_bundle
 from reporter.catalog.loader import load_library
 from reporter.models.results import Assessment
+
+# the sample quarters (defined here: `from conftest import` is ambiguous when pytest collects
+# several test directories, each with its own conftest.py)
+SAMPLES = Path(__file__).resolve().parents[2] / "evidence-samples"
 
 EXPECTED: dict[str, Any] = yaml.safe_load((SAMPLES / "expectations" / "northwind-2026-q3.yaml").read_text())
 
