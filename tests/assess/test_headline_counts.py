@@ -8,11 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.engine import assessed_in_store
 
-from reporter.assess.engine import AssessOptions, assess
 from reporter.bundle.interface import LoadedBundle
-from reporter.bundle.load import load_bundle
-from reporter.catalog.loader import load_library
 from reporter.models.results import Assessment
 
 SAMPLES = Path(__file__).resolve().parents[2] / "evidence-samples"
@@ -21,11 +19,8 @@ SAMPLES = Path(__file__).resolve().parents[2] / "evidence-samples"
 # larkspur's deployments are linked by inference and its fixes verified by rescans: every count is above zero
 @pytest.fixture(scope="module", params=["northwind-2026-q3", "larkspur-2026-q3"])
 def assessed(request: pytest.FixtureRequest) -> Iterator[tuple[LoadedBundle, Assessment]]:
-    loaded = load_bundle(SAMPLES / request.param)
-    try:
-        yield loaded, assess(loaded, load_library(), AssessOptions())
-    finally:
-        loaded.close()
+    with assessed_in_store(SAMPLES / request.param) as pair:
+        yield pair
 
 
 def _inner(loaded: LoadedBundle, assessment: Assessment, where: str) -> int:

@@ -9,12 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.engine import assessed_in_store
 
 from reporter.assess import derive
-from reporter.assess.engine import AssessOptions, assess
 from reporter.bundle.interface import LoadedBundle
-from reporter.bundle.load import load_bundle
-from reporter.catalog.loader import load_library
 from reporter.models.results import Assessment
 from reporter.store.sql import Params
 
@@ -48,11 +46,8 @@ SELECT DISTINCT exception_id, asset_id, vuln_id FROM (
 
 @pytest.fixture(scope="module", params=["northwind-2026-q3", "kestrel-2026-q3"])
 def assessed(request: pytest.FixtureRequest) -> Iterator[tuple[LoadedBundle, Assessment]]:
-    loaded = load_bundle(SAMPLES / request.param)
-    try:
-        yield loaded, assess(loaded, load_library(), AssessOptions())
-    finally:
-        loaded.close()
+    with assessed_in_store(SAMPLES / request.param) as pair:
+        yield pair
 
 
 def _rows(loaded: LoadedBundle, sql: str, params: dict[str, object]) -> list[tuple[object, ...]]:
@@ -97,9 +92,7 @@ def test_an_instance_computed_alone_is_the_instance_computed_with_all(
 def test_a_vulnerability_exception_limited_to_asset_tags_covers_the_tagged_instances() -> None:
     # no sample exception names vulnerabilities and asset tags together: add one, from an instance whose asset
     # has tags, beside an instance of the same vulnerability on an asset without that tag
-    loaded = load_bundle(SAMPLES / "kestrel-2026-q3")
-    try:
-        assessment = assess(loaded, load_library(), AssessOptions())
+    with assessed_in_store(SAMPLES / "kestrel-2026-q3") as (loaded, assessment):
         con = loaded.store.con
         row = con.execute(
             "SELECT l.vuln_id, a.tags[1] FROM a_ledger l JOIN assets a ON a.id = l.asset_id WHERE len(a.tags) > 0 "
@@ -127,5 +120,3 @@ def test_a_vulnerability_exception_limited_to_asset_tags_covers_the_tagged_insta
         assert _rows(loaded, "SELECT exception_id, asset_id, vuln_id FROM a_exc_scope", {}) == _rows(
             loaded, _SCOPE_FROM_INSTANCES, {"as_of": assessment.as_of}
         )
-    finally:
-        loaded.close()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from reporter.assess.engine import AssessOptions, assess
+from reporter.bundle.interface import LoadedBundle
 from reporter.bundle.load import load_bundle
 from reporter.catalog.library import Library
+from reporter.catalog.loader import load_library
 from reporter.models.results import Assessment, ControlResult, MetricValue
 from support.bundles import BundleBuilder
 
@@ -17,6 +22,17 @@ def assess_builder(builder: BundleBuilder, library: Library) -> Assessment:
     try:
         assert [i for i in loaded.issues if i.severity == "error"] == []
         return assess(loaded, library, AssessOptions())
+    finally:
+        loaded.close()
+
+
+@contextmanager
+def assessed_in_store(path: Path) -> Iterator[tuple[LoadedBundle, Assessment]]:
+    """Load and assess a bundle directory, its evidence store (and derived tables) open until the end
+    of the block, for tests that query the store beside the results."""
+    loaded = load_bundle(path)
+    try:
+        yield loaded, assess(loaded, load_library(), AssessOptions())
     finally:
         loaded.close()
 
