@@ -7,9 +7,12 @@ the control library and the policy; the assessment instant `as_of` comes in as a
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import duckdb
@@ -39,6 +42,7 @@ from reporter.models.results import (
     ToolInfo,
 )
 from reporter.models.status import Status
+from reporter.store.store import session
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,18 @@ class AssessOptions:
     as_of: datetime | None = None  # default: the end of the period
     gap_cap: int = 1000  # gaps listed per control in the results; gap_total is always exact
     progress: Progress | None = None  # (stage, done, total) per derived table, control and metric pass
+    check_workers: int | None = None  # checks run side by side (D103); default: check_workers(con)
+
+
+# Two workers use the core one check's queries leave idle; each query already uses every core DuckDB has,
+# so more workers would share the same cores (measured on two cores only: docs/performance.md).
+MAX_CHECK_WORKERS = 2
+
+
+def check_workers(con: duckdb.DuckDBPyConnection) -> int:
+    """How many checks run side by side by default: two when DuckDB has two threads or more, else one."""
+    row = con.execute("SELECT current_setting('threads')").fetchone()
+    return max(1, min(MAX_CHECK_WORKERS, int(row[0]) if row else 1))
 
 
 def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> Assessment:
@@ -76,7 +92,8 @@ def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> As
         gap_cap=options.gap_cap,
         digest=loaded.digest,
     )
-    controls = _evaluate_controls(context, list(library.controls.values()), progress)
+    workers = options.check_workers or check_workers(con)
+    controls = _evaluate_controls(context, list(library.controls.values()), progress, workers)
     progress("metrics", len(library.controls), len(library.controls))
     controls.sort(key=lambda c: c.control_id)
     metrics = compute_metrics(context)
@@ -108,47 +125,109 @@ class _CheckFailed(Exception):
 _CHECK_ERRORS = (duckdb.Error, ValueError, KeyError, TypeError)
 
 
-def _evaluate_controls(context: CheckContext, controls: list[Control], progress: Progress) -> list[ControlResult]:
-    """Every control's check, in one transaction: the checks append their gaps a few thousand rows
-    at a time, and inside one transaction DuckDB gathers them into whole row groups and writes each
-    to the store compressed once, where committing every append put it in the write-ahead log and
-    each checkpoint compressed the partly filled row group again (D91, D98). A failing check aborts
-    the transaction; then the checks run again one by one, so that it is that control's `error`
-    result and the others' results are the same."""
-    con = context.con
-    con.execute("BEGIN TRANSACTION")
+def _evaluate_controls(
+    context: CheckContext, controls: list[Control], progress: Progress, workers: int
+) -> list[ControlResult]:
+    """Every control's check, `workers` side by side, each worker in one transaction of its own: the
+    checks append their gaps a few thousand rows at a time, and inside one transaction DuckDB gathers
+    them into whole row groups and writes each to the store compressed once, where committing every
+    append put it in the write-ahead log and each checkpoint compressed the partly filled row group
+    again (D91, D98). Two checks side by side keep both cores busy where one check's queries leave
+    one idle (D103). A failing check aborts its transaction; then every transaction is rolled back and
+    the checks run again one by one, so that it is that control's `error` result and the others'
+    results are the same. Results are in the order of `controls` whichever worker ran them."""
     try:
-        results = [
-            _progressed(context, control, done, len(controls), progress, in_transaction=True)
-            for done, control in enumerate(controls)
-        ]
+        return _in_transactions(context, controls, progress, workers)
     except _CheckFailed:
-        con.execute("ROLLBACK")
+        pass
+    again = []
+    for done, control in enumerate(controls):
+        progress(f"checks again, one by one: {control.id}", done, len(controls))
+        again.append(_evaluate_control(context, control, strict=False))
+    return again
+
+
+def _in_transactions(
+    context: CheckContext, controls: list[Control], progress: Progress, workers: int
+) -> list[ControlResult]:
+    """The checks in `workers` transactions, one per worker (one worker: the store's own connection);
+    committed together when every check ran, rolled back together when one failed."""
+    sessions = [context.con] if workers <= 1 else [session(context.con) for _ in range(workers)]
+    queue = _Queue(controls, progress)
+    results: dict[int, ControlResult] = {}
+
+    def work(con: duckdb.DuckDBPyConnection) -> None:
+        ctx = replace(context, con=con)
+        while (item := queue.next()) is not None:
+            done, control = item
+            try:
+                results[done] = _evaluate_control(ctx, control, strict=True)
+            except BaseException:
+                queue.stop()  # the other workers take no further check
+                raise
+
+    try:
+        for con in sessions:
+            con.execute("BEGIN TRANSACTION")
+        if len(sessions) == 1:
+            work(sessions[0])
+        else:
+            _side_by_side(work, sessions, queue)
     except BaseException:
-        with suppress(duckdb.Error):  # e.g. out of memory: the run stops with that error, not this one
-            con.execute("ROLLBACK")
+        for con in sessions:
+            with suppress(duckdb.Error):  # e.g. out of memory: the run stops with that error, not this one
+                con.execute("ROLLBACK")
         raise
     else:
-        con.execute("COMMIT")
-        return results
-    return [
-        _progressed(context, control, done, len(controls), progress, in_transaction=False)
-        for done, control in enumerate(controls)
-    ]
+        for con in sessions:
+            con.execute("COMMIT")
+    finally:
+        for con in sessions:
+            if con is not context.con:
+                con.close()
+    return [results[done] for done in range(len(controls))]
 
 
-def _progressed(
-    context: CheckContext,
-    control: Control,
-    done: int,
-    total: int,
-    progress: Progress,
-    *,
-    in_transaction: bool,
-) -> ControlResult:
-    """One check with its progress line; outside the transaction it is the second pass."""
-    progress(f"checks{'' if in_transaction else ' again, one by one'}: {control.id}", done, total)
-    return _evaluate_control(context, control, strict=in_transaction)
+def _side_by_side(
+    work: Callable[[duckdb.DuckDBPyConnection], None], sessions: list[duckdb.DuckDBPyConnection], queue: _Queue
+) -> None:
+    """Run `work` on each session in its own thread and raise what a worker raised: a resource limit
+    or an interruption rather than a failed check, which only makes the checks run again."""
+    with ThreadPoolExecutor(len(sessions), thread_name_prefix="check") as pool:
+        futures = [pool.submit(work, con) for con in sessions]
+        try:
+            wait(futures)
+        except BaseException:  # Ctrl-C while waiting: stop the workers' queries too
+            queue.stop()
+            for con in sessions:
+                con.interrupt()
+            raise
+    errors = [error for future in futures if (error := future.exception()) is not None]
+    errors.sort(key=lambda error: isinstance(error, _CheckFailed))
+    if errors:
+        raise errors[0]
+
+
+class _Queue:
+    """The controls still to check, handed out in order to whichever worker asks; each hand-out is
+    that control's progress line."""
+
+    def __init__(self, controls: list[Control], progress: Progress) -> None:
+        self._items: Iterator[tuple[int, Control]] = enumerate(controls)
+        self._total, self._progress = len(controls), progress
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def next(self) -> tuple[int, Control] | None:
+        with self._lock:
+            item = None if self._stopped else next(self._items, None)
+            if item is not None:
+                self._progress(f"checks: {item[1].id}", item[0], self._total)
+            return item
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
 
 
 def _evaluate_control(context: CheckContext, control: Control, *, strict: bool) -> ControlResult:

@@ -65,6 +65,24 @@ _UNITS = {"bytes": 1, "KiB": 1024, "MiB": MIB, "GiB": GIB, "TiB": 1024 * GIB, "P
 # The write-ahead log size at which DuckDB checkpoints the store (D91).
 CHECKPOINT_THRESHOLD = "256MiB"
 
+# The store's settings that DuckDB keeps per connection; the others (memory limit, threads, spill
+# directory, checkpoint threshold, insertion order) belong to the database and every connection shares them.
+_SESSION_SETTINGS = ("SET TimeZone = 'UTC'",)
+
+
+def session(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Another connection to the store that `con` is connected to, with the store's per-connection
+    settings, for work run side by side (the checks, D103). The caller closes it."""
+    other = con.cursor()
+    try:
+        for setting in _SESSION_SETTINGS:
+            other.execute(setting)
+    except BaseException:
+        other.close()
+        raise
+    return other
+
+
 _SOURCES_DDL = """
 CREATE TABLE sources (
     path VARCHAR PRIMARY KEY, kinds VARCHAR[], format VARCHAR, tool VARCHAR,
@@ -100,7 +118,8 @@ class EvidenceStore:
         # so ten million findings fit the memory limit (docs/performance.md).
         con = duckdb.connect(str(database or Path(spill.name) / "evidence.duckdb"))
         try:
-            con.execute("SET TimeZone = 'UTC'")
+            for setting in _SESSION_SETTINGS:
+                con.execute(setting)
             con.execute("SET preserve_insertion_order = true")
             con.execute("SET temp_directory = $d", {"d": spill.name})
             con.execute("SET memory_limit = $m", {"m": memory_limit or default_memory_limit()})

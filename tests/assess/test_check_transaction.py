@@ -1,6 +1,7 @@
-"""The checks run in one transaction of the store (D98), and a check that fails inside it is still
-only that control's `error` result: the transaction is rolled back and the checks run again one by
-one, so every other control's result is the one it has when nothing fails."""
+"""The checks run in one transaction per worker (D98, D103: two side by side on two cores), and a check
+that fails inside one is still only that control's `error` result: every transaction is rolled back
+and the checks run again one by one, so every other control's result is the one it has when nothing
+fails. Side by side or one after the other, the results and the stored gaps are the same."""
 
 from __future__ import annotations
 
@@ -22,13 +23,20 @@ SAMPLE = Path(__file__).resolve().parents[2] / "evidence-samples" / "kestrel-202
 BROKEN = "VER-01"  # a control with gaps in the sample: they are written before its check fails
 
 
-def _assess(stored: dict[str, int] | None = None) -> Assessment:
+WORKERS = pytest.mark.parametrize("workers", [1, 2])
+
+
+def _assess(stored: dict[str, int] | None = None, workers: int = 2, rows: list[Any] | None = None) -> Assessment:
     loaded = load_bundle(SAMPLE)
     try:
-        result = assess(loaded, load_library(), AssessOptions())
+        result = assess(loaded, load_library(), AssessOptions(check_workers=workers))
+        con = loaded.store.con
         if stored is not None:
-            rows = loaded.store.con.execute("SELECT control_id, count(*) FROM a_gaps GROUP BY ALL").fetchall()
-            stored.update({str(control): int(n) for control, n in rows})
+            counts = con.execute("SELECT control_id, count(*) FROM a_gaps GROUP BY ALL").fetchall()
+            stored.update({str(control): int(n) for control, n in counts})
+        if rows is not None:
+            rows += con.execute("SELECT * FROM a_gaps ORDER BY ALL").fetchall()
+            rows += con.execute("SELECT * FROM a_sample ORDER BY ALL").fetchall()
         return result
     finally:
         loaded.close()
@@ -47,32 +55,52 @@ def _assert_broken_alone(result: Assessment, expected: Assessment) -> None:
     assert result.metrics == expected.metrics
 
 
-def _recording(transactions: dict[str, int]) -> Callable[[str], Callable[..., Any]]:
+def _txid(ctx: CheckContext) -> int:
+    row = ctx.con.execute("SELECT txid_current()").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _recording(transactions: dict[str, tuple[int, int]]) -> Callable[[str], Callable[..., Any]]:
     def lookup(name: str) -> Callable[..., Any]:
         check = get_check(name)
 
         def recorded(ctx: CheckContext) -> Any:
-            row = ctx.con.execute("SELECT txid_current()").fetchone()
-            assert row is not None
-            transactions[ctx.control_id] = int(row[0])
-            return check(ctx)
+            before = _txid(ctx)
+            outcome = check(ctx)
+            transactions[ctx.control_id] = (before, _txid(ctx))
+            return outcome
 
         return recorded
 
     return lookup
 
 
-def test_every_check_runs_in_the_same_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
-    transactions: dict[str, int] = {}
+@WORKERS
+def test_the_checks_run_in_one_transaction_per_worker(monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    transactions: dict[str, tuple[int, int]] = {}
     monkeypatch.setattr(engine, "get_check", _recording(transactions))
-    result = _assess()
+    result = _assess(workers=workers)
     assert len(transactions) == len(result.controls) > 40
-    assert len(set(transactions.values())) == 1  # committed statement by statement, each would have its own
+    # committed statement by statement, every statement would have a transaction of its own
+    assert all(before == after for before, after in transactions.values())
+    assert 1 <= len({before for before, _ in transactions.values()}) <= workers
 
 
-def test_a_check_failing_inside_the_transaction_is_that_controls_error_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_side_by_side_and_one_after_the_other_give_the_same_results_and_stored_rows() -> None:
+    rows: dict[int, list[Any]] = {1: [], 2: []}
+    alone, side_by_side = _assess(workers=1, rows=rows[1]), _assess(workers=2, rows=rows[2])
+    assert side_by_side == alone
+    assert rows[2] == rows[1]  # every gap and every audit-sample row
+    assert len(rows[1]) > 1000
+
+
+@WORKERS
+def test_a_check_failing_inside_the_transaction_is_that_controls_error_alone(
+    monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
     expected_gaps: dict[str, int] = {}
-    expected = _assess(expected_gaps)
+    expected = _assess(expected_gaps, workers=1)
     assert expected_gaps.get(BROKEN, 0) > 0
 
     calls: list[str] = []
@@ -91,15 +119,20 @@ def test_a_check_failing_inside_the_transaction_is_that_controls_error_alone(mon
 
     monkeypatch.setattr(engine, "get_check", lookup)
     gaps: dict[str, int] = {}
-    result = _assess(gaps)
+    result = _assess(gaps, workers=workers)
 
     _assert_broken_alone(result, expected)
     assert BROKEN not in gaps  # its gaps went with it
     assert gaps == {c: n for c, n in expected_gaps.items() if c != BROKEN}
-    # the checks before the broken one ran twice: in the transaction, then one by one
-    first = calls.index(BROKEN)
-    assert calls[: first + 1] == calls[first + 1 : 2 * first + 2]
-    assert len(calls) == first + 1 + len(result.controls)
+    # the checks ran in the transactions, handed out in the library's order, until the broken one
+    # failed (side by side, the other worker ran on meanwhile), then all of them again, one by one
+    order = list(load_library().controls)
+    again, first_pass = calls[-len(order) :], calls[: -len(order)]
+    assert again == order
+    assert sorted(first_pass, key=order.index) == order[: len(first_pass)]  # each once, none skipped
+    assert BROKEN in first_pass
+    if workers == 1:
+        assert first_pass[-1] == BROKEN
 
 
 def test_a_failing_audit_sample_is_that_controls_error_alone(monkeypatch: pytest.MonkeyPatch) -> None:
