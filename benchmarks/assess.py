@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this checkout (checkout.py)
 
+from checkout import ROOT
 from generate import default_dir, generate
 
 
@@ -58,7 +60,7 @@ def _child(func: str, bundle: str) -> dict[str, Any]:
         f"import sys, json; sys.path.insert(0, {str(Path(__file__).parent)!r}); import assess, ingest; "
         f"print(json.dumps({func}({bundle!r})))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 

@@ -18,7 +18,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this checkout (checkout.py)
 
+from checkout import ROOT
 from generate import default_dir, generate
 
 
@@ -77,7 +79,7 @@ def _child(side: str, bundle: str) -> dict[str, float]:
         f"import sys, json; sys.path.insert(0, {str(Path(__file__).parent)!r}); import ingest; "
         f"print(json.dumps(ingest._{side}({bundle!r})))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 

@@ -20,10 +20,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this checkout (checkout.py)
 
+from checkout import ROOT
 from generate import default_dir, generate
 
-ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "evidence-samples" / "northwind-2026-q3"
 EXPORTS = ("findings.csv", "ledger.csv", "exceptions.csv")
 
@@ -83,7 +84,7 @@ MARK = "BENCHMARK-RESULT "
 def _child(call: str) -> dict[str, float]:
     """Run `call` in a fresh interpreter; it prints MARK + JSON (anything else on stdout is ignored)."""
     code = f"import sys, json; sys.path.insert(0, {str(Path(__file__).parent)!r}); import report; {call}"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     found = [line[len(MARK) :] for line in done.stdout.splitlines() if line.startswith(MARK)]
     result: dict[str, float] = json.loads(found[-1]) if found else {}
     return result

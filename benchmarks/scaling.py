@@ -22,7 +22,9 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this checkout (checkout.py)
 
+from checkout import ROOT
 from generate import default_dir, generate
 
 # Runs one command and prints its wall time, the peak RSS of its largest process (the kernel's
@@ -61,7 +63,9 @@ def measure(findings: int, memory_limit: str | None = None) -> dict[str, object]
         command = [sys.executable, "-m", "reporter", "report", str(bundle), "-o", out]
         if memory_limit is not None:
             command += ["--memory-limit", memory_limit]
-        done = subprocess.run([sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True, check=True, cwd=ROOT
+        )
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     result["findings"] = findings
     return result

@@ -24,7 +24,9 @@ import duckdb
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this checkout (checkout.py)
 
+from checkout import ROOT
 from generate import _sha256
 
 TS = "strftime(TIMESTAMPTZ '2026-07-01 00:00:00+00' + to_days({0}) + to_minutes({1}), '%Y-%m-%dT%H:%M:%SZ')"
@@ -127,7 +129,7 @@ def _child(func: str, bundle: str) -> dict[str, float]:
         f"import sys, json; sys.path.insert(0, {str(Path(__file__).parent)!r}); import series; "
         f"print(json.dumps(series.{func}({bundle!r})))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
+from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -42,7 +41,7 @@ from reporter.models.results import (
     ToolInfo,
 )
 from reporter.models.status import Status
-from reporter.store.store import session
+from reporter.store.parallel import default_workers, sessions, side_by_side
 
 
 @dataclass(frozen=True)
@@ -55,15 +54,9 @@ class AssessOptions:
     check_workers: int | None = None  # checks run side by side (D103); default: check_workers(con)
 
 
-# Two workers use the core one check's queries leave idle; each query already uses every core DuckDB has,
-# so more workers would share the same cores (measured on two cores only: docs/performance.md).
-MAX_CHECK_WORKERS = 2
-
-
 def check_workers(con: duckdb.DuckDBPyConnection) -> int:
-    """How many checks run side by side by default: two when DuckDB has two threads or more, else one."""
-    row = con.execute("SELECT current_setting('threads')").fetchone()
-    return max(1, min(MAX_CHECK_WORKERS, int(row[0]) if row else 1))
+    """How many checks run side by side by default (D103): two when DuckDB has two threads or more."""
+    return default_workers(con)
 
 
 def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> Assessment:
@@ -152,7 +145,6 @@ def _in_transactions(
 ) -> list[ControlResult]:
     """The checks in `workers` transactions, one per worker (one worker: the store's own connection);
     committed together when every check ran, rolled back together when one failed."""
-    sessions = [context.con] if workers <= 1 else [session(context.con) for _ in range(workers)]
     queue = _Queue(controls, progress)
     results: dict[int, ControlResult] = {}
 
@@ -166,46 +158,20 @@ def _in_transactions(
                 queue.stop()  # the other workers take no further check
                 raise
 
-    try:
-        for con in sessions:
-            con.execute("BEGIN TRANSACTION")
-        if len(sessions) == 1:
-            work(sessions[0])
-        else:
-            _side_by_side(work, sessions, queue)
-    except BaseException:
-        for con in sessions:
-            with suppress(duckdb.Error):  # e.g. out of memory: the run stops with that error, not this one
-                con.execute("ROLLBACK")
-        raise
-    else:
-        for con in sessions:
-            con.execute("COMMIT")
-    finally:
-        for con in sessions:
-            if con is not context.con:
-                con.close()
-    return [results[done] for done in range(len(controls))]
-
-
-def _side_by_side(
-    work: Callable[[duckdb.DuckDBPyConnection], None], sessions: list[duckdb.DuckDBPyConnection], queue: _Queue
-) -> None:
-    """Run `work` on each session in its own thread and raise what a worker raised: a resource limit
-    or an interruption rather than a failed check, which only makes the checks run again."""
-    with ThreadPoolExecutor(len(sessions), thread_name_prefix="check") as pool:
-        futures = [pool.submit(work, con) for con in sessions]
+    with sessions(context.con, workers) as connections:
         try:
-            wait(futures)
-        except BaseException:  # Ctrl-C while waiting: stop the workers' queries too
-            queue.stop()
-            for con in sessions:
-                con.interrupt()
+            for con in connections:
+                con.execute("BEGIN TRANSACTION")
+            # a resource limit or an interruption wins over a failed check, which only makes them run again
+            side_by_side(work, connections, queue.stop, minor=(_CheckFailed,))
+        except BaseException:
+            for con in connections:
+                with suppress(duckdb.Error):  # e.g. out of memory: the run stops with that error, not this one
+                    con.execute("ROLLBACK")
             raise
-    errors = [error for future in futures if (error := future.exception()) is not None]
-    errors.sort(key=lambda error: isinstance(error, _CheckFailed))
-    if errors:
-        raise errors[0]
+        for con in connections:
+            con.execute("COMMIT")
+    return [results[done] for done in range(len(controls))]
 
 
 class _Queue:

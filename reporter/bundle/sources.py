@@ -9,16 +9,19 @@ from __future__ import annotations
 import hashlib
 import json
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from pydantic import ValidationError
 
 from reporter.attest.dsse import MAX_ENVELOPE_BYTES
 from reporter.attest.interface import SEAL_FILE
 from reporter.attest.seal import check_seal
 from reporter.bundle.interface import LoadedBundle, Progress, SourceSummary
+from reporter.bundle.lanes import Lanes
 from reporter.bundle.limits import Limits
 from reporter.bundle.opener import MANIFEST_NAME
 from reporter.bundle.prescan import FileFacts, prescan
@@ -32,7 +35,8 @@ from reporter.models.manifest import TABULAR_FORMATS, Manifest, Source
 from reporter.models.policy import Policy, PolicyFile
 from reporter.policy import default_policy, resolve_policy
 from reporter.store.messages import pydantic_issues
-from reporter.store.store import LoadResult
+from reporter.store.parallel import default_workers, sessions, side_by_side
+from reporter.store.store import EvidenceStore, LoadResult
 
 RECORDS_JSONL = "records-jsonl"
 
@@ -53,13 +57,13 @@ def read_sources(
     loaded.policy = _read_policy(loaded, manifest, limits)
     _check_listing(loaded, manifest)
     present = [s for s in manifest.sources if s.path in loaded.opened.files]
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prescan") as pool:
-        for done, source in enumerate(present):
-            if progress:
-                progress(f"loading {source.path}", done, len(present))
-            _load_source(loaded, source, limits, pool)
-        if progress:
-            progress("loaded evidence files", len(present), len(present))
+    for read in _read_side_by_side(loaded, present, limits, progress):
+        loaded.sources.append(read.summary)
+        loaded.issues.extend(read.issues)
+        if read.row is not None:
+            loaded.store.add_source(read.row)
+    if progress:
+        progress("loaded evidence files", len(present), len(present))
     _check_freshness(loaded, manifest)
     loaded.digest = _digest(loaded)
     period = manifest.period
@@ -252,49 +256,94 @@ def _check_listing(loaded: LoadedBundle, manifest: Manifest) -> None:
 _OVERLAPPED = frozenset({"csv", "jsonl", "parquet"})
 
 
-def _load_source(loaded: LoadedBundle, source: Source, limits: Limits, pool: ThreadPoolExecutor) -> None:
+# A file larger than this fraction of the store's memory limit loads alone (reporter/bundle/lanes.py).
+LOAD_ALONE_FRACTION = 8
+
+
+@dataclass
+class _SourceRead:
+    """What reading one evidence file gave: its summary, its issues in the order they were found,
+    and its row of the `sources` table (None when the file was refused as a whole)."""
+
+    summary: SourceSummary
+    issues: list[Issue] = field(default_factory=list)
+    row: dict[str, Any] | None = None
+
+
+def _read_side_by_side(
+    loaded: LoadedBundle, present: list[Source], limits: Limits, progress: Progress | None
+) -> list[_SourceRead]:
+    """Read every present file into the store, two at a time on their own connections when DuckDB
+    has two threads (D104; `lanes` says which file goes next); the results in the manifest's order."""
+    limit = loaded.store.memory_limit()
+    alone_above = None if limit is None else limit // LOAD_ALONE_FRACTION
+    lanes = Lanes(present, [loaded.opened.files[s.path] for s in present], progress, alone_above)
+    reads: dict[int, _SourceRead] = {}
+    workers = min(default_workers(loaded.store.con), len(present)) or 1
+    with (
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prescan") as pool,
+        sessions(loaded.store.con, workers) as connections,
+    ):
+
+        def work(con: duckdb.DuckDBPyConnection) -> None:
+            store = EvidenceStore(con)
+            while (item := lanes.next()) is not None:
+                i, source = item
+                try:
+                    reads[i] = _load_source(loaded.opened.root, store, source, limits, pool)
+                except BaseException:
+                    lanes.stop()  # the other worker takes no further file
+                    raise
+                lanes.done(i)
+
+        side_by_side(work, connections, lanes.stop)
+    return [reads[i] for i in range(len(present))]
+
+
+def _load_source(
+    root: Path, store: EvidenceStore, source: Source, limits: Limits, pool: ThreadPoolExecutor
+) -> _SourceRead:
     rel, fmt = source.path, source.effective_format
-    path = loaded.opened.root / rel
+    path = root / rel
     text = fmt != "parquet" and not fmt.endswith(("-xml", ".gz")) and _utf8_text(fmt)
     facts: Future[FileFacts] = pool.submit(prescan, path, rel, limits, text=text)
-    summary = SourceSummary(path=rel, format=fmt, kinds=[source.kind] if source.kind else [])
-    loaded.sources.append(summary)
-    if fmt not in _OVERLAPPED and not _prescan_ok(loaded, facts):
-        return
+    read = _SourceRead(SourceSummary(path=rel, format=fmt, kinds=[source.kind] if source.kind else []))
+    if fmt not in _OVERLAPPED and not _prescan_ok(read.issues, facts):
+        return read
     try:
-        results = _read(loaded, source, path, limits)
+        results = _read(store, read.issues, source, path, limits)
         load_error: Issue | None = None
     except EvidenceError as error:
         results, load_error = {}, issue_of(error)
     except OSError as exc:  # e.g. removed or unreadable while the bundle was being read
         results, load_error = {}, _issue("file.unreadable", f"cannot read: {exc.strerror or exc}", file=rel)
-    if fmt in _OVERLAPPED and not _prescan_ok(loaded, facts):
+    if fmt in _OVERLAPPED and not _prescan_ok(read.issues, facts):
         for kind in results:  # the file is refused as a whole: drop what was read
-            loaded.store.con.execute(f'DELETE FROM "{kind}" WHERE _source = $s', {"s": rel})
-        return
+            store.con.execute(f'DELETE FROM "{kind}" WHERE _source = $s', {"s": rel})
+        return read
     if load_error:
-        loaded.issues.append(load_error)
+        read.issues.append(load_error)
     for result in results.values():
-        loaded.issues.extend(result.issues)
+        read.issues.extend(result.issues)
     fact = facts.result()
+    summary = read.summary
     summary.kinds = sorted(results) or summary.kinds
     summary.records = sum(r.records for r in results.values())
     summary.sha256, summary.bytes = fact.sha256, fact.size
-    _check_hash(loaded, source, fact)
-    loaded.store.add_source(
-        {
-            "path": rel,
-            "kinds": summary.kinds,
-            "format": fmt,
-            "tool": source.tool,
-            "collected_at": source.collected_at,
-            "sha256": fact.sha256,
-            "sha256_declared": source.sha256,
-            "bytes": fact.size,
-            "records": summary.records,
-            "description": source.description,
-        }
-    )
+    read.issues.extend(_hash_issues(source, fact))
+    read.row = {
+        "path": rel,
+        "kinds": summary.kinds,
+        "format": fmt,
+        "tool": source.tool,
+        "collected_at": source.collected_at,
+        "sha256": fact.sha256,
+        "sha256_declared": source.sha256,
+        "bytes": fact.size,
+        "records": summary.records,
+        "description": source.description,
+    }
+    return read
 
 
 def _utf8_text(fmt: str) -> bool:
@@ -305,20 +354,22 @@ def _utf8_text(fmt: str) -> bool:
     return importer is None or importer.info.utf8_text
 
 
-def _prescan_ok(loaded: LoadedBundle, facts: Future[FileFacts]) -> bool:
+def _prescan_ok(issues: list[Issue], facts: Future[FileFacts]) -> bool:
     try:
         facts.result()
     except EvidenceError as error:
-        loaded.issues.append(issue_of(error))
+        issues.append(issue_of(error))
         return False
     except OSError as exc:
-        loaded.issues.append(_issue("file.unreadable", f"cannot read: {exc.strerror or exc}", file=exc.filename))
+        issues.append(_issue("file.unreadable", f"cannot read: {exc.strerror or exc}", file=exc.filename))
         return False
     return True
 
 
-def _read(loaded: LoadedBundle, source: Source, path: Path, limits: Limits) -> dict[str, LoadResult]:
-    fmt, store = source.effective_format, loaded.store
+def _read(
+    store: EvidenceStore, issues: list[Issue], source: Source, path: Path, limits: Limits
+) -> dict[str, LoadResult]:
+    fmt = source.effective_format
     if fmt in TABULAR_FORMATS:
         assert source.kind is not None
         return {source.kind: store.load_file(KINDS[source.kind], path, source.path, fmt, limits)}
@@ -338,7 +389,7 @@ def _read(loaded: LoadedBundle, source: Source, path: Path, limits: Limits) -> d
         records, notes = collect_all(get_importer(fmt), path, context)
         for note in notes:  # valid records that prove less than they seem to
             warning = _issue("import.warning", note.message, IssueSeverity.WARNING, file=source.path)
-            loaded.issues.append(warning.model_copy(update={"field": note.location or None}))
+            issues.append(warning.model_copy(update={"field": note.location or None}))
     by_kind: dict[str, list[ImportedRecord]] = {}
     for record in records:
         by_kind.setdefault(record.kind, []).append(record)
@@ -374,25 +425,26 @@ def _at(rel: str, line: int, fld: str | None = None) -> Location:
     return Location(file=rel, line=line, field=fld)
 
 
-def _check_hash(loaded: LoadedBundle, source: Source, fact: FileFacts) -> None:
+def _hash_issues(source: Source, fact: FileFacts) -> list[Issue]:
     if source.sha256 is None:
-        loaded.issues.append(
+        return [
             _issue(
                 "source.no-hash",
                 "bundle.yaml gives no sha256 for this file; its integrity cannot be checked",
                 IssueSeverity.WARNING,
                 file=source.path,
             )
-        )
-    elif source.sha256 != fact.sha256:
-        loaded.issues.append(
+        ]
+    if source.sha256 != fact.sha256:
+        return [
             _issue(
                 "source.hash-mismatch",
                 f"sha256 is {fact.sha256}, bundle.yaml says {source.sha256}: the file changed after the "
                 "manifest was written",
                 file=source.path,
             )
-        )
+        ]
+    return []
 
 
 def _check_freshness(loaded: LoadedBundle, manifest: Manifest) -> None:
