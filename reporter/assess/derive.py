@@ -582,17 +582,23 @@ def _verifications(as_of: str) -> str:
     """Every verification before as_of: the records of the bundle and those derived from rescans."""
     # vrow numbers the rows in evidence order (_EVIDENCE_ORDER_BY): "the first verification" of a group
     # is its smallest vrow, an aggregate of one integer (min), and the row is joined back afterwards.
+    # The rows are sorted (in parallel), then numbered by a window with an empty OVER clause, which
+    # keeps the order of its input (DuckDB's documented order preservation): the same numbers as
+    # row_number() OVER (ORDER BY ...), whose one partition is numbered on one thread (D105).
     order = _EVIDENCE_ORDER_BY.format("x")
     return f"""
     CREATE OR REPLACE TABLE a_ver AS
-    SELECT *, row_number() OVER (ORDER BY {order}) AS vrow FROM (
-        SELECT v.*, COALESCE(f.vuln_id, v.vuln_id) AS i_vuln, FALSE AS derived, NULL::VARCHAR AS rule,
-            NULL::VARCHAR AS scan_id
-        FROM verifications v LEFT JOIN findings f ON f.id = v.finding_id
-        WHERE v.observed_at < {as_of} AND COALESCE(f.vuln_id, v.vuln_id) IS NOT NULL
-        UNION ALL BY NAME
-        SELECT * FROM a_scan_ver
-    ) x"""
+    SELECT *, row_number() OVER () AS vrow FROM (
+        SELECT * FROM (
+            SELECT v.*, COALESCE(f.vuln_id, v.vuln_id) AS i_vuln, FALSE AS derived, NULL::VARCHAR AS rule,
+                NULL::VARCHAR AS scan_id
+            FROM verifications v LEFT JOIN findings f ON f.id = v.finding_id
+            WHERE v.observed_at < {as_of} AND COALESCE(f.vuln_id, v.vuln_id) IS NOT NULL
+            UNION ALL BY NAME
+            SELECT * FROM a_scan_ver
+        ) x
+        ORDER BY {order}
+    )"""
 
 
 def _rollbacks(as_of: str) -> str:
