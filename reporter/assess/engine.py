@@ -7,9 +7,7 @@ the control library and the policy; the assessment instant `as_of` comes in as a
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -41,7 +39,7 @@ from reporter.models.results import (
     ToolInfo,
 )
 from reporter.models.status import Status
-from reporter.store.parallel import default_workers, sessions, side_by_side
+from reporter.store.parallel import Handout, default_workers, sessions, side_by_side
 
 
 @dataclass(frozen=True)
@@ -51,12 +49,7 @@ class AssessOptions:
     as_of: datetime | None = None  # default: the end of the period
     gap_cap: int = 1000  # gaps listed per control in the results; gap_total is always exact
     progress: Progress | None = None  # (stage, done, total) per derived table, control and metric pass
-    check_workers: int | None = None  # checks run side by side (D103); default: check_workers(con)
-
-
-def check_workers(con: duckdb.DuckDBPyConnection) -> int:
-    """How many checks run side by side by default (D103): two when DuckDB has two threads or more."""
-    return default_workers(con)
+    check_workers: int | None = None  # checks run side by side (D103); default: parallel.default_workers
 
 
 def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> Assessment:
@@ -85,7 +78,7 @@ def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> As
         gap_cap=options.gap_cap,
         digest=loaded.digest,
     )
-    workers = options.check_workers or check_workers(con)
+    workers = options.check_workers or default_workers(con)
     controls = _evaluate_controls(context, list(library.controls.values()), progress, workers)
     progress("metrics", len(library.controls), len(library.controls))
     controls.sort(key=lambda c: c.control_id)
@@ -145,7 +138,7 @@ def _in_transactions(
 ) -> list[ControlResult]:
     """The checks in `workers` transactions, one per worker (one worker: the store's own connection);
     committed together when every check ran, rolled back together when one failed."""
-    queue = _Queue(controls, progress)
+    queue = Handout(controls, lambda done, control: progress(f"checks: {control.id}", done, len(controls)))
     results: dict[int, ControlResult] = {}
 
     def work(con: duckdb.DuckDBPyConnection) -> None:
@@ -172,28 +165,6 @@ def _in_transactions(
         for con in connections:
             con.execute("COMMIT")
     return [results[done] for done in range(len(controls))]
-
-
-class _Queue:
-    """The controls still to check, handed out in order to whichever worker asks; each hand-out is
-    that control's progress line."""
-
-    def __init__(self, controls: list[Control], progress: Progress) -> None:
-        self._items: Iterator[tuple[int, Control]] = enumerate(controls)
-        self._total, self._progress = len(controls), progress
-        self._lock = threading.Lock()
-        self._stopped = False
-
-    def next(self) -> tuple[int, Control] | None:
-        with self._lock:
-            item = None if self._stopped else next(self._items, None)
-            if item is not None:
-                self._progress(f"checks: {item[1].id}", item[0], self._total)
-            return item
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stopped = True
 
 
 def _evaluate_control(context: CheckContext, control: Control, *, strict: bool) -> ControlResult:

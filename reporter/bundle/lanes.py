@@ -7,10 +7,10 @@ in, and record numbers and "the first" of anything are taken in that order). Amo
 may start, the largest goes first, so a large file listed last does not leave one worker alone
 with it at the end.
 
-A large file loads alone (`alone_above`: an eighth of the store's memory limit by default): its
-staging table alone fills much of the limit, and DuckDB already reads a file that large on every
-core, so a second file beside it only makes both spill (ten million findings loaded in 76.8 and
-86.5 s side by side against 73.4 s one after the other; docs/performance.md).
+A large file loads alone (`alone_above`: the loader passes the store's memory limit divided by
+ALONE_FRACTION): its staging table alone fills much of the limit, and DuckDB already reads a file
+that large on every core, so a second file beside it only makes both spill (ten million findings
+loaded in 76.8 and 86.5 s side by side against 73.4 s one after the other; docs/performance.md).
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from collections.abc import Sequence
 from reporter.bundle.interface import Progress
 from reporter.models.kinds import KINDS
 from reporter.models.manifest import TABULAR_FORMATS, Source
+
+# A file larger than this fraction of the store's memory limit loads alone.
+ALONE_FRACTION = 8
 
 
 def kinds_written(source: Source) -> frozenset[str]:

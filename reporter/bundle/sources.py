@@ -21,7 +21,7 @@ from reporter.attest.dsse import MAX_ENVELOPE_BYTES
 from reporter.attest.interface import SEAL_FILE
 from reporter.attest.seal import check_seal
 from reporter.bundle.interface import LoadedBundle, Progress, SourceSummary
-from reporter.bundle.lanes import Lanes
+from reporter.bundle.lanes import ALONE_FRACTION, Lanes
 from reporter.bundle.limits import Limits
 from reporter.bundle.opener import MANIFEST_NAME
 from reporter.bundle.prescan import FileFacts, prescan
@@ -256,10 +256,6 @@ def _check_listing(loaded: LoadedBundle, manifest: Manifest) -> None:
 _OVERLAPPED = frozenset({"csv", "jsonl", "parquet"})
 
 
-# A file larger than this fraction of the store's memory limit loads alone (reporter/bundle/lanes.py).
-LOAD_ALONE_FRACTION = 8
-
-
 @dataclass
 class _SourceRead:
     """What reading one evidence file gave: its summary, its issues in the order they were found,
@@ -276,7 +272,7 @@ def _read_side_by_side(
     """Read every present file into the store, two at a time on their own connections when DuckDB
     has two threads (D104; `lanes` says which file goes next); the results in the manifest's order."""
     limit = loaded.store.memory_limit()
-    alone_above = None if limit is None else limit // LOAD_ALONE_FRACTION
+    alone_above = None if limit is None else limit // ALONE_FRACTION
     lanes = Lanes(present, [loaded.opened.files[s.path] for s in present], progress, alone_above)
     reads: dict[int, _SourceRead] = {}
     workers = min(default_workers(loaded.store.con), len(present)) or 1

@@ -1,7 +1,7 @@
 """Work run side by side on the evidence store: one thread per worker, each on its own connection
-(`store.session`). The loading of evidence files (D104) and the checks (D103) use it; both hand out
-their work from a queue of their own and keep their results in the order of their input, so what
-they write does not depend on which worker did what."""
+(`store.session`). The checks (D103), the loading of evidence files and the cross-file rules (D104)
+use it; each keeps its results in the order of its input, so what they write does not depend on
+which worker did what."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import duckdb
 
@@ -76,26 +76,45 @@ def side_by_side(
         raise errors[0]
 
 
+class Handout(Generic[T]):
+    """Items handed out in order, with their position, to whichever worker asks, until they run out or
+    `stop` is called. `on_hand_out(position, item)` runs under the lock, so its calls (progress lines)
+    come in order. Thread-safe."""
+
+    def __init__(self, items: Sequence[T], on_hand_out: Callable[[int, T], None] | None = None) -> None:
+        self._items: Iterator[tuple[int, T]] = enumerate(items)
+        self._on_hand_out = on_hand_out
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    def next(self) -> tuple[int, T] | None:
+        """The next item and its position; None when none is left or the work stopped."""
+        with self._lock:
+            item = None if self._stopped else next(self._items, None)
+            if item is not None and self._on_hand_out is not None:
+                self._on_hand_out(*item)
+            return item
+
+    def stop(self) -> None:
+        """Hand out no further item (a worker failed or the run was interrupted)."""
+        with self._lock:
+            self._stopped = True
+
+
 def in_order(con: Connection, items: Sequence[T], task: Callable[[Connection, T], R], workers: int) -> list[R]:
     """`task(connection, item)` for every item, `workers` side by side (items handed out in order to
     whichever worker is free); the results in the order of `items`. For read-only work in autocommit."""
     results: dict[int, R] = {}
-    handed = iter(enumerate(items))
-    lock = threading.Lock()
-    stopped = threading.Event()
+    handout = Handout(items)
 
     def work(connection: Connection) -> None:
-        while not stopped.is_set():
-            with lock:
-                item = next(handed, None)
-            if item is None:
-                return
+        while (item := handout.next()) is not None:
             try:
                 results[item[0]] = task(connection, item[1])
             except BaseException:
-                stopped.set()  # the other workers take no further item
+                handout.stop()  # the other workers take no further item
                 raise
 
     with sessions(con, min(workers, len(items))) as connections:
-        side_by_side(work, connections, stopped.set)
+        side_by_side(work, connections, handout.stop)
     return [results[i] for i in range(len(items))]

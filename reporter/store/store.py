@@ -72,7 +72,7 @@ _SESSION_SETTINGS = ("SET TimeZone = 'UTC'",)
 
 def session(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """Another connection to the store that `con` is connected to, with the store's per-connection
-    settings, for work run side by side (the checks, D103). The caller closes it."""
+    settings, for work run side by side (`store.parallel`). The caller closes it."""
     other = con.cursor()
     try:
         for setting in _SESSION_SETTINGS:
