@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -307,7 +308,7 @@ def _load_source(
     if fmt not in _OVERLAPPED and not _prescan_ok(read.issues, facts):
         return read
     try:
-        results = _read(store, read.issues, source, path, limits)
+        results = _read(store, read.issues, source, path, limits, lambda: _lines(facts))
         load_error: Issue | None = None
     except EvidenceError as error:
         results, load_error = {}, issue_of(error)
@@ -362,13 +363,27 @@ def _prescan_ok(issues: list[Issue], facts: Future[FileFacts]) -> bool:
     return True
 
 
+def _lines(facts: Future[FileFacts]) -> int | None:
+    """The file's line count from its prescan; None when the prescan refused the file (the file is
+    then refused as a whole after it is read) or counted none (not a text file)."""
+    try:
+        return facts.result().lines or None
+    except (EvidenceError, OSError):
+        return None
+
+
 def _read(
-    store: EvidenceStore, issues: list[Issue], source: Source, path: Path, limits: Limits
+    store: EvidenceStore,
+    issues: list[Issue],
+    source: Source,
+    path: Path,
+    limits: Limits,
+    lines: Callable[[], int | None] | None = None,
 ) -> dict[str, LoadResult]:
     fmt = source.effective_format
     if fmt in TABULAR_FORMATS:
         assert source.kind is not None
-        return {source.kind: store.load_file(KINDS[source.kind], path, source.path, fmt, limits)}
+        return {source.kind: store.load_file(KINDS[source.kind], path, source.path, fmt, limits, lines)}
     if fmt == RECORDS_JSONL:
         records = _read_records_jsonl(path, source.path)
     else:

@@ -26,17 +26,20 @@ def physical_lines(path: Path) -> int:
     return lines + (last != b"\n")
 
 
+def one_line_per_record(path: Path, records: int, lines: int | None = None) -> bool:
+    """Whether a CSV file with `records` data records has exactly one line per record plus the
+    header (no quoted newline, no blank line): then record n is on line n + 1. `lines` is the
+    file's line count when already known (the prescan counts them), else the file is read."""
+    return records > 0 and (physical_lines(path) if lines is None else lines) == records + 1
+
+
 def fill_record_lines(
     con: duckdb.DuckDBPyConnection, path: Path, table: str, records: int, max_line_bytes: int
 ) -> None:
     """Set `_line` of a staged CSV table (one row per data record, rowid + 1 = record number) to the
-    line each record starts on. When the file has exactly one line per record plus the header (no
-    quoted newline, no blank line), record n is on line n + 1 and no map is built; otherwise the
-    lines come from `record_lines`."""
+    line each record starts on, from `record_lines`: for a file where a record may span lines or
+    blank lines come between records (`one_line_per_record` is false)."""
     if records == 0:
-        return
-    if physical_lines(path) == records + 1:
-        con.execute(f"UPDATE {ident(table)} SET _line = rowid + 2")
         return
     try:
         record_lines(con, path, "_csv_record_lines", max_line_bytes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from reporter.bundle.safeyaml import load_yaml
 from reporter.errors import EvidenceError, Location
 from reporter.models.plausible import END_MOMENT, FIRST_DAY, FIRST_MOMENT, LAST_DAY, MAX_OFFSET
 from reporter.store.columns import ColumnSpec
-from reporter.store.csvlines import fill_record_lines
+from reporter.store.csvlines import fill_record_lines, one_line_per_record
 from reporter.store.rules import has_typed_column, normalise, typed_expression
 from reporter.store.sql import Params, ident
 
@@ -33,6 +34,10 @@ _LINES = "_stg_lines"  # JSON Lines, one row per physical line
 # DuckDB keeps insertion order (preserve_insertion_order), so a table's rowid is the record's
 # position in the file: record numbers cost nothing (a window function costs seconds per million).
 _RECORD_FROM_ROWID = f"CREATE OR REPLACE TEMP VIEW {STAGING} AS SELECT rowid + 1 AS _rec, * FROM {_STAGED}"
+# ... and when every CSV record is one line, the line too: record n is on line n + 1 (the header is line 1)
+_RECORD_AND_LINE_FROM_ROWID = (
+    f"CREATE OR REPLACE TEMP VIEW {STAGING} AS SELECT rowid + 1 AS _rec, * REPLACE (rowid + 2 AS _line) FROM {_STAGED}"
+)
 _RECORD_FROM_COLUMN = f"CREATE OR REPLACE TEMP VIEW {STAGING} AS SELECT * FROM {_STAGED}"
 
 
@@ -91,8 +96,11 @@ def stage_csv(
     rel: str,
     columns: tuple[ColumnSpec, ...],
     limits: Limits,
+    lines: Callable[[], int | None] | None = None,
 ) -> Staged:
-    """RFC 4180 CSV (comma, double quotes, UTF-8, header row) → one VARCHAR column per field."""
+    """RFC 4180 CSV (comma, double quotes, UTF-8, header row) → one VARCHAR column per field.
+    `lines()`: the file's line count, asked once the file is staged (the prescan counts them while
+    DuckDB reads it); None, or no `lines`, and the file is read again for it."""
     allow_csv_fields(limits)  # later readers of this file (record lines) use Python's csv module
     header = _header(path, rel)
     fields = {c.name for c in columns}
@@ -116,11 +124,15 @@ def stage_csv(
         con.execute(sql, params.values)
     except duckdb.Error as exc:
         raise _duck_error(exc, rel) from None
-    con.execute(_RECORD_FROM_ROWID)
     count = con.execute(f"SELECT count(*) FROM {_STAGED}").fetchone()
     records = int(count[0]) if count else 0
     # Every record keeps the line it starts on, like JSON Lines: gaps and issues cite file and line.
-    fill_record_lines(con, path, _STAGED, records, limits.max_line_bytes)
+    # Mostly one line per record, and the view numbers the lines as it numbers the records.
+    if one_line_per_record(path, records, lines() if lines else None):
+        con.execute(_RECORD_AND_LINE_FROM_ROWID)
+    else:
+        con.execute(_RECORD_FROM_ROWID)
+        fill_record_lines(con, path, _STAGED, records, limits.max_line_bytes)
     unknown = tuple(name for name in header if name not in fields)
     return Staged("csv", frozenset(positions), unknown, records)
 

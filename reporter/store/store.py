@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -187,14 +188,23 @@ class EvidenceStore:
 
     # --- loading -------------------------------------------------------------------------------
 
-    def load_file(self, spec: KindSpec, path: Path, rel: str, fmt: str, limits: Limits) -> LoadResult:
-        """Load one canonical evidence file of one kind; return its record count and issues."""
+    def load_file(
+        self,
+        spec: KindSpec,
+        path: Path,
+        rel: str,
+        fmt: str,
+        limits: Limits,
+        lines: Callable[[], int | None] | None = None,
+    ) -> LoadResult:
+        """Load one canonical evidence file of one kind; return its record count and issues. `lines`
+        gives the file's line count when something else has counted them (the prescan)."""
         if spec.validation == "document":
             raws = documents.read_raw(self.con, path, rel, fmt, columns_of(spec.model), limits)
             return self._load_documents(spec, raws, rel)
         columns = columns_of(spec.model)
         if fmt == "csv":
-            staged = staging.stage_csv(self.con, path, rel, columns, limits)
+            staged = staging.stage_csv(self.con, path, rel, columns, limits, lines)
         elif fmt == "jsonl":
             staged = staging.stage_jsonl(self.con, path, rel, limits)
         elif fmt == "json":

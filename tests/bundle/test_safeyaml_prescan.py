@@ -194,3 +194,33 @@ def test_a_utf8_byte_order_mark_is_fine(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     path.write_bytes(b"\xef\xbb\xbfid\n1\n")
     assert prescan(path, "f.csv", Limits(), text=True).lines == 2
+
+
+@pytest.mark.parametrize(
+    ("tail", "line"),
+    [(b"\xa9" + b"b" * 100 + b"\n", 0), (b"b" * 100 + b"\n", 3), (b"\xa9\n" + b"b" * 100 + b"\xff\n", 4)],
+)
+def test_ascii_chunks_skip_decoding_but_not_a_pending_character(tmp_path: Path, tail: bytes, line: int) -> None:
+    """A chunk of ASCII is not decoded, unless a character begun in the chunk before is still
+    pending: "é" cut by the chunk boundary is fine when its second byte follows, an error when
+    ASCII follows; and bad UTF-8 after ASCII chunks is still found. Chunks are 4,096 bytes here."""
+    path = tmp_path / "f.csv"
+    head = b"id\n" + b"a" * 4000 + b"\n" + b"a" * 91 + b"\xc3"  # the chunk ends with the first byte of "é"
+    assert len(head) == 4096
+    path.write_bytes(head + tail)
+    if not line:
+        assert prescan(path, "f.csv", Limits(max_line_bytes=4096), text=True).lines == 3
+        return
+    with pytest.raises(EvidenceError) as info:
+        prescan(path, "f.csv", Limits(max_line_bytes=4096), text=True)
+    assert (info.value.code, info.value.location.line) == ("file.bad-encoding", line)
+    assert "cut off at the end" not in str(info.value)  # found where it is, not at the end of the file
+
+
+def test_lines_count_a_last_line_without_newline(tmp_path: Path) -> None:
+    """The count is the lines DuckDB reads, which the CSV stager compares with the records."""
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"id\n1\n2")
+    assert prescan(path, "f.csv", Limits(), text=True).lines == 3
+    path.write_bytes(b"")
+    assert prescan(path, "f.csv", Limits(), text=True).lines == 0

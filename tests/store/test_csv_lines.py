@@ -11,9 +11,13 @@ import pytest
 from support.bundles import minimal_valid
 from support.engine import assess_builder, control
 
+from reporter.bundle.limits import Limits
+from reporter.bundle.prescan import prescan
 from reporter.catalog.library import Library
 from reporter.catalog.loader import load_library
-from reporter.store.csvlines import fill_record_lines, physical_lines, record_lines
+from reporter.store.columns import ColumnSpec
+from reporter.store.csvlines import physical_lines, record_lines
+from reporter.store.staging import stage_csv
 
 MULTILINE = (
     "id,name,note\n"
@@ -40,11 +44,8 @@ def test_record_lines_follow_quoted_newlines_and_skip_blank_lines(tmp_path: Path
     assert physical_lines(path) == 9
 
 
-@pytest.mark.parametrize("text", [MULTILINE, "id,name\r\na1,x\r\na2,y\r\n", "id,name\na1,x\na2,y"])
-def test_staged_lines_match_pythons_csv_reader(tmp_path: Path, text: str) -> None:
-    """The set-based lines (fast path or map) agree with Python's csv module on the same file."""
-    path = tmp_path / "x.csv"
-    path.write_bytes(text.encode())
+def _python_lines(path: Path) -> list[int]:
+    """The line each record starts on, by Python's csv module."""
     expected, record = [], 0
     with path.open(newline="") as handle:
         reader = csv.reader(handle)
@@ -55,15 +56,42 @@ def test_staged_lines_match_pythons_csv_reader(tmp_path: Path, text: str) -> Non
                 record += 1
                 expected.append(start)
             start = reader.line_num + 1
+    return expected
+
+
+def _staged_lines(path: Path, counted: int | None = None) -> list[int | None]:
     con = _con()
-    width = len(text.split("\n", 1)[0].split(","))
-    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
-    con.execute(
-        f"CREATE TABLE s AS SELECT NULL::BIGINT AS _line, * FROM read_csv('{path}', header=false, skip=1, "
-        f"delim=',', quote='\"', escape='\"', auto_detect=false, columns={columns})"
-    )
-    fill_record_lines(con, path, "s", record, 1 << 20)
-    assert [r[0] for r in con.execute("SELECT _line FROM s ORDER BY rowid").fetchall()] == expected
+    header = path.read_text().splitlines()[0].split(",")
+    columns = tuple(ColumnSpec(name=name, scalar="string", required=False, nullable=True) for name in header)
+    stage_csv(con, path, path.name, columns, Limits(), (lambda: counted) if counted is not None else None)
+    return [r[0] for r in con.execute("SELECT _line FROM _stg ORDER BY _rec").fetchall()]
+
+
+@pytest.mark.parametrize("text", [MULTILINE, "id,name\r\na1,x\r\na2,y\r\n", "id,name\na1,x\na2,y"])
+def test_staged_lines_match_pythons_csv_reader(tmp_path: Path, text: str) -> None:
+    """The set-based lines (one line per record, or the map) agree with Python's csv module."""
+    path = tmp_path / "x.csv"
+    path.write_bytes(text.encode())
+    assert _staged_lines(path) == _python_lines(path)
+
+
+@pytest.mark.parametrize("text", [MULTILINE, "id,name\na1,x\na2,y\n"])
+def test_staged_lines_use_the_prescans_count(tmp_path: Path, text: str) -> None:
+    """With the line count the prescan gives, the file is not read again for it: the same lines."""
+    path = tmp_path / "x.csv"
+    path.write_bytes(text.encode())
+    counted = prescan(path, "x.csv", Limits(), text=True).lines
+    assert counted == physical_lines(path)
+    assert _staged_lines(path, counted) == _python_lines(path)
+
+
+def test_a_wrong_count_never_numbers_lines_as_records(tmp_path: Path) -> None:
+    """The count decides between numbering lines as records and mapping them: a count that makes
+    a multi-line file look like one line per record would misplace lines, so the test can fail."""
+    path = tmp_path / "x.csv"
+    path.write_bytes(MULTILINE.encode())
+    assert _staged_lines(path, 5) != _python_lines(path)  # 4 records + header: taken as one line each
+    assert _staged_lines(path, 9) == _python_lines(path)
 
 
 def _assets_csv(tmp_path: Path, library: Library, text: str) -> list[tuple[str, int | None, int | None]]:
