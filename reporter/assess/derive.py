@@ -580,25 +580,32 @@ def _scan_verifications(as_of: str) -> str:
 
 def _verifications(as_of: str) -> str:
     """Every verification before as_of: the records of the bundle and those derived from rescans."""
-    # vrow numbers the rows in evidence order (_EVIDENCE_ORDER_BY): "the first verification" of a group
-    # is its smallest vrow, an aggregate of one integer (min), and the row is joined back afterwards.
-    # The rows are sorted (in parallel), then numbered by a window with an empty OVER clause, which
-    # keeps the order of its input (DuckDB's documented order preservation): the same numbers as
-    # row_number() OVER (ORDER BY ...), whose one partition is numbered on one thread (D105).
+    rows = f"""
+        SELECT v.*, COALESCE(f.vuln_id, v.vuln_id) AS i_vuln, FALSE AS derived, NULL::VARCHAR AS rule,
+            NULL::VARCHAR AS scan_id
+        FROM verifications v LEFT JOIN findings f ON f.id = v.finding_id
+        WHERE v.observed_at < {as_of} AND COALESCE(f.vuln_id, v.vuln_id) IS NOT NULL
+        UNION ALL BY NAME
+        SELECT * FROM a_scan_ver"""
+    return f"CREATE OR REPLACE TABLE a_ver AS {in_evidence_order(rows)}"
+
+
+def in_evidence_order(rows: str) -> str:
+    """The verification rows of the query `rows`, each with `vrow`, its position in evidence order
+    (_EVIDENCE_ORDER_BY): "the first verification" of a group is its smallest vrow, an aggregate of
+    one integer (min), and the row is joined back afterwards. One ordered window over every row
+    numbers them on one thread; here the rows are numbered within each hour of observation (`_b`, a
+    partition each, numbered side by side), after the rows of every earlier hour (`_off`). The hour
+    follows the order's first key, observed_at (a row without one comes last in both): the same
+    numbers as row_number() OVER (ORDER BY _EVIDENCE_ORDER_BY) (D107)."""
     order = _EVIDENCE_ORDER_BY.format("x")
     return f"""
-    CREATE OR REPLACE TABLE a_ver AS
-    SELECT *, row_number() OVER () AS vrow FROM (
-        SELECT * FROM (
-            SELECT v.*, COALESCE(f.vuln_id, v.vuln_id) AS i_vuln, FALSE AS derived, NULL::VARCHAR AS rule,
-                NULL::VARCHAR AS scan_id
-            FROM verifications v LEFT JOIN findings f ON f.id = v.finding_id
-            WHERE v.observed_at < {as_of} AND COALESCE(f.vuln_id, v.vuln_id) IS NOT NULL
-            UNION ALL BY NAME
-            SELECT * FROM a_scan_ver
-        ) x
-        ORDER BY {order}
-    )"""
+    WITH x AS NOT MATERIALIZED (SELECT *, epoch(observed_at) // 3600 AS _b FROM ({rows})),
+    hours AS (
+        SELECT _b, (sum(n) OVER (ORDER BY _b) - n)::BIGINT AS _off FROM (SELECT _b, count(*) AS n FROM x GROUP BY _b)
+    )
+    SELECT x.* EXCLUDE (_b), hours._off + row_number() OVER (PARTITION BY x._b ORDER BY {order}) AS vrow
+    FROM x JOIN hours ON hours._b IS NOT DISTINCT FROM x._b"""
 
 
 def _rollbacks(as_of: str) -> str:
