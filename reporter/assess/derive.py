@@ -482,23 +482,30 @@ def _inferred_links(as_of: str) -> str:
 
 def _deployments(as_of: str) -> str:
     """Deployments linked to the instances they target: named findings, named vulnerabilities,
-    and the inferred links (`link_rule` says which)."""
-    columns = "d.id, d.asset_id, {v} AS i_vuln, d.status, d.completed_at, d.started_at, d.change_ref, d.patch_id, "
-    columns += "d._source, d._rec, d._line, {rule} AS link_rule"
-    when = f"COALESCE(d.completed_at, d.started_at) < {as_of}"
+    and the inferred links (`link_rule` says which). A deployment record may reach one instance
+    several ways (a finding and its vulnerability both named): the links are made distinct as
+    (record, vulnerability, rule), the record by its row in `deployments`, and the record's columns
+    joined on afterwards, which gives the rows a DISTINCT over every column gave, with three columns
+    to compare instead of twelve (D108)."""
+    when = f"COALESCE(completed_at, started_at) < {as_of}"
     return f"""
     CREATE OR REPLACE TABLE a_dep AS
-    SELECT DISTINCT * FROM (
-        SELECT {columns.format(v="f.vuln_id", rule="'named'")}
-        FROM (SELECT *, unnest(finding_ids) AS fid FROM deployments) d JOIN findings f ON f.id = d.fid WHERE {when}
-        UNION ALL
-        SELECT {columns.format(v="d.vid", rule="'named'")}
-        FROM (SELECT *, unnest(vuln_ids) AS vid FROM deployments) d WHERE {when}
-        UNION ALL
-        SELECT {columns.format(v="l.vuln_id", rule="l.rule")}
-        FROM deployments d JOIN (SELECT DISTINCT deployment_id, vuln_id, rule FROM a_dep_link) l
-            ON l.deployment_id = d.id
-    )"""
+    WITH links AS (
+        SELECT DISTINCT * FROM (
+            SELECT d.rid, f.vuln_id AS i_vuln, 'named' AS link_rule
+            FROM (SELECT rowid AS rid, unnest(finding_ids) AS fid FROM deployments WHERE {when}) d
+                JOIN findings f ON f.id = d.fid
+            UNION ALL
+            SELECT rowid, unnest(vuln_ids), 'named' FROM deployments WHERE {when}
+            UNION ALL
+            SELECT d.rowid, l.vuln_id, l.rule
+            FROM deployments d JOIN (SELECT DISTINCT deployment_id, vuln_id, rule FROM a_dep_link) l
+                ON l.deployment_id = d.id
+        )
+    )
+    SELECT d.id, d.asset_id, k.i_vuln, d.status, d.completed_at, d.started_at, d.change_ref, d.patch_id,
+        d._source, d._rec, d._line, k.link_rule
+    FROM links k JOIN deployments d ON d.rowid = k.rid"""
 
 
 def _scan_verifications(as_of: str) -> str:
