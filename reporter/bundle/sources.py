@@ -378,8 +378,10 @@ def _read(
     source: Source,
     path: Path,
     limits: Limits,
-    lines: Callable[[], int | None] | None = None,
+    lines: Callable[[], int | None],
 ) -> dict[str, LoadResult]:
+    """Read one file into the store; `lines()` gives its line count once a CSV file is staged (from
+    its prescan, which runs beside the read)."""
     fmt = source.effective_format
     if fmt in TABULAR_FORMATS:
         assert source.kind is not None
