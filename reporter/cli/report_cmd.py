@@ -144,26 +144,29 @@ def report(
         library = load_library([mappings] if mappings else [])
         options = load_options(db, max_file_mib, max_line_mib, memory_limit, progress)
         options = replace(options, seal_keys=request.options.seal_keys)
-        # the CSV exports are spooled to files in the run's private directory (removed on every exit
-        # path), so that millions of gaps never sit in memory; the explorer's data only for HTML
-        spool = Path(tempfile.mkdtemp(prefix="exports-"))
-        early = _EarlyStart(request, baselines, library, progress)
-        wanted = ExportRequest(spool=spool, explorer=ReportFormat.HTML in request.formats, findings_ready=early.begin)
-        try:
-            result = run(bundle, library, options, as_of, max_gaps, exports=wanted)
-            if result.assessment is None:
-                err(render_text(result.validation, quiet=True).rstrip())
-                raise typer.Exit(int(ExitCode.INVALID))
-            rendering, inputs = early.started()
-            files = rendering.finish(result.exports)
-        finally:
-            early.stop()
-        assessment = inputs.assessment
-        if signer is not None:
-            files[ATTESTATION_FILE] = attestation(files, inputs, max_gaps, signer)
-        if progress:
-            progress("writing the report files", len(files), len(files))
-        written = write_set(output_dir, files, owned=REPORT_FILES)
+        # the CSV exports are spooled to files of their own temporary directory, so that millions of
+        # gaps never sit in memory; it is removed on every exit path, after the report set that copies
+        # them is written; the explorer's data only for HTML
+        with tempfile.TemporaryDirectory(prefix="exports-", ignore_cleanup_errors=True) as spool:
+            early = _EarlyStart(request, baselines, library, progress)
+            wanted = ExportRequest(
+                spool=Path(spool), explorer=ReportFormat.HTML in request.formats, findings_ready=early.begin
+            )
+            try:
+                result = run(bundle, library, options, as_of, max_gaps, exports=wanted)
+                if result.assessment is None:
+                    err(render_text(result.validation, quiet=True).rstrip())
+                    raise typer.Exit(int(ExitCode.INVALID))
+                rendering, inputs = early.started()
+                files = rendering.finish(result.exports)
+            finally:
+                early.stop()
+            assessment = inputs.assessment
+            if signer is not None:
+                files[ATTESTATION_FILE] = attestation(files, inputs, max_gaps, signer)
+            if progress:
+                progress("writing the report files", len(files), len(files))
+            written = write_set(output_dir, files, owned=REPORT_FILES)
         echo(summary_line(assessment))
         if assessment.comparison is not None:
             echo(comparison_line(assessment))

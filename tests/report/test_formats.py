@@ -3,12 +3,14 @@ the JSON and CSV renderers pass the assessment's bytes through unchanged."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from report_helpers import SAMPLES, run_cli
 
-from reporter.errors import RenderError, UsageError
+from reporter.errors import ExitCode, RenderError, UsageError
 from reporter.report.formats import DEFAULT_FORMATS, REGISTRY, ReportFormat, parse_formats
 from reporter.report.formats import csv as csv_format
 from reporter.report.formats.json import results_json
@@ -108,3 +110,29 @@ def test_the_cli_spools_the_exports_to_disk_with_the_same_bytes(
     assert code in (0, 1), err
     for name in csv_format.EXPORTS:
         assert (out / name).read_bytes() == q3_inputs.exports[name], name
+
+
+@pytest.mark.parametrize(("bundle", "codes"), [("minimal", (0, 1)), ("broken/bad-type-csv", (int(ExitCode.INVALID),))])
+def test_the_cli_removes_its_export_spool(
+    bundle: str, codes: tuple[int, ...], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The spooled exports are the command's own temporary directory: gone when `report` returns,
+    also when the bundle is invalid and when it runs without the console script's run scope (as an
+    embedding program or these tests run it)."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    spooled: list[Path] = []
+    real = tempfile.TemporaryDirectory
+
+    def watched(*args: Any, **kwargs: Any) -> tempfile.TemporaryDirectory[str]:
+        made = real(*args, **kwargs)
+        if kwargs.get("prefix") == "exports-":
+            spooled.append(Path(made.name))
+        return made
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", watched)
+    code, _, err = run_cli("report", str(SAMPLES / bundle), "-o", str(tmp_path / "out"), "--format", "csv")
+    assert code in codes, err
+    assert [p.parent for p in spooled] == [scratch]
+    assert list(scratch.iterdir()) == []
