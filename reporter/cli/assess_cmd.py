@@ -203,17 +203,19 @@ def assess(
 ) -> None:
     """Assess a valid bundle against the control library. Exit 0, 1 (gaps at --fail-on, or a regression
     with --fail-on-regression), 2 usage, 3 invalid."""
-    with guarded(), progress_bar(output is not None) as progress:
-        baselines = read_baselines(baseline, fail_on_regression)
-        trusted = seal_key_ids(seal_key)
-        refuse_outputs_in_bundle(bundle, output=output, db=db)
-        library = load_library([mappings] if mappings else [])
-        options = replace(load_options(db, max_file_mib, max_line_mib, memory_limit, progress), seal_keys=trusted)
-        result = run(bundle, library, options, as_of, max_gaps)
-        if result.assessment is None:
-            err(render_text(result.validation, quiet=True).rstrip())
-            raise typer.Exit(int(ExitCode.INVALID))
-        assessment = with_comparison(result.assessment, baselines)
+    with guarded():
+        # the bar is gone before anything is written to standard output (the same terminal)
+        with progress_bar(output is not None) as progress:
+            baselines = read_baselines(baseline, fail_on_regression)
+            trusted = seal_key_ids(seal_key)
+            refuse_outputs_in_bundle(bundle, output=output, db=db)
+            library = load_library([mappings] if mappings else [])
+            options = replace(load_options(db, max_file_mib, max_line_mib, memory_limit, progress), seal_keys=trusted)
+            result = run(bundle, library, options, as_of, max_gaps)
+            if result.assessment is None:
+                err(render_text(result.validation, quiet=True).rstrip())
+                raise typer.Exit(int(ExitCode.INVALID))
+            assessment = with_comparison(result.assessment, baselines)
         data = assessment.model_dump_json(indent=2).encode() + b"\n"
         if output is None:
             echo(data.decode(), nl=False)

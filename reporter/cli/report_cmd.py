@@ -135,38 +135,40 @@ def report(
     """Assess a bundle and write the auditor report. The same bundle and options give the same bytes:
     the document date is the assessment instant unless --generated-at or SOURCE_DATE_EPOCH sets it;
     with --sign, the signing time is recorded in the signed attestation only."""
-    with guarded(), progress_bar(True) as progress:
-        request = _request(formats, logo, title, classification, generated_at, seal_key)
-        baselines = read_baselines(baseline, fail_on_regression)
-        signer = read_private_key(sign, os.environ, "--sign") if sign else None
-        refuse_outputs_in_bundle(bundle, output_dir=output_dir, db=db)
-        prepare_directory(output_dir)  # fail early (exit 4) when the directory cannot be written
-        library = load_library([mappings] if mappings else [])
-        options = load_options(db, max_file_mib, max_line_mib, memory_limit, progress)
-        options = replace(options, seal_keys=request.options.seal_keys)
-        # the CSV exports are spooled to files of their own temporary directory, so that millions of
-        # gaps never sit in memory; it is removed on every exit path, after the report set that copies
-        # them is written; the explorer's data only for HTML
-        with tempfile.TemporaryDirectory(prefix="exports-", ignore_cleanup_errors=True) as spool:
-            early = _EarlyStart(request, baselines, library, progress)
-            wanted = ExportRequest(
-                spool=Path(spool), explorer=ReportFormat.HTML in request.formats, findings_ready=early.begin
-            )
-            try:
-                result = run(bundle, library, options, as_of, max_gaps, exports=wanted)
-                if result.assessment is None:
-                    err(render_text(result.validation, quiet=True).rstrip())
-                    raise typer.Exit(int(ExitCode.INVALID))
-                rendering, inputs = early.started()
-                files = rendering.finish(result.exports)
-            finally:
-                early.stop()
-            assessment = inputs.assessment
-            if signer is not None:
-                files[ATTESTATION_FILE] = attestation(files, inputs, max_gaps, signer)
-            if progress:
-                progress("writing the report files", len(files), len(files))
-            written = write_set(output_dir, files, owned=REPORT_FILES)
+    with guarded():
+        # the bar is gone before anything is written to standard output (the same terminal)
+        with progress_bar(True) as progress:
+            request = _request(formats, logo, title, classification, generated_at, seal_key)
+            baselines = read_baselines(baseline, fail_on_regression)
+            signer = read_private_key(sign, os.environ, "--sign") if sign else None
+            refuse_outputs_in_bundle(bundle, output_dir=output_dir, db=db)
+            prepare_directory(output_dir)  # fail early (exit 4) when the directory cannot be written
+            library = load_library([mappings] if mappings else [])
+            options = load_options(db, max_file_mib, max_line_mib, memory_limit, progress)
+            options = replace(options, seal_keys=request.options.seal_keys)
+            # the CSV exports are spooled to files of their own temporary directory, so that millions of
+            # gaps never sit in memory; it is removed on every exit path, after the report set that copies
+            # them is written; the explorer's data only for HTML
+            with tempfile.TemporaryDirectory(prefix="exports-", ignore_cleanup_errors=True) as spool:
+                early = _EarlyStart(request, baselines, library, progress)
+                wanted = ExportRequest(
+                    spool=Path(spool), explorer=ReportFormat.HTML in request.formats, findings_ready=early.begin
+                )
+                try:
+                    result = run(bundle, library, options, as_of, max_gaps, exports=wanted)
+                    if result.assessment is None:
+                        err(render_text(result.validation, quiet=True).rstrip())
+                        raise typer.Exit(int(ExitCode.INVALID))
+                    rendering, inputs = early.started()
+                    files = rendering.finish(result.exports)
+                finally:
+                    early.stop()
+                assessment = inputs.assessment
+                if signer is not None:
+                    files[ATTESTATION_FILE] = attestation(files, inputs, max_gaps, signer)
+                if progress:
+                    progress("writing the report files", len(files), len(files))
+                written = write_set(output_dir, files, owned=REPORT_FILES)
         echo(summary_line(assessment))
         if assessment.comparison is not None:
             echo(comparison_line(assessment))

@@ -5,12 +5,15 @@ nothing otherwise)."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from reporter.assess.engine import AssessOptions, assess
-from reporter.bundle.interface import LoadOptions
+from reporter.bundle.interface import LoadOptions, Progress
 from reporter.bundle.load import load_bundle
 from reporter.catalog.loader import load_library
 from reporter.cli import bundle_options
@@ -96,3 +99,39 @@ def test_exports_and_each_format_report_progress(tmp_path: Path) -> None:
     ]
     assert [d for _, d, _ in seen] == [0, 0, 1, 2, 3]
     assert {t for _, _, t in seen} == {4}
+
+
+@pytest.mark.parametrize("command", ["report", "assess"])
+def test_the_bar_is_gone_before_standard_output_is_written(
+    command: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A person watching sees the bar and the headline on one terminal: the bar, which redraws its
+    line, ends before the headline is printed, or the two run into one line."""
+    from typer.testing import CliRunner
+
+    from reporter.cli import app, assess_cmd, report_cmd
+
+    module = report_cmd if command == "report" else assess_cmd
+    events: list[str] = []
+    real_bar, real_echo = module.progress_bar, module.echo
+
+    @contextmanager
+    def bar(enabled: bool) -> Iterator[Progress | None]:
+        events.append("bar")
+        with real_bar(enabled) as progress:
+            yield progress
+        events.append("bar ended")
+
+    def echo(message: str = "", **kwargs: Any) -> None:
+        events.append("stdout" if not kwargs.get("err") else "stderr")
+        real_echo(message, **kwargs)
+
+    monkeypatch.setattr(bundle_options, "stderr_is_terminal", lambda: True)
+    monkeypatch.setattr(module, "progress_bar", bar)
+    monkeypatch.setattr(module, "echo", echo)
+    where = ["-o", str(tmp_path / ("out" if command == "report" else "results.json"))]
+    extra = ["--format", "csv"] if command == "report" else []
+    result = CliRunner().invoke(app, [command, str(MINIMAL), *where, *extra])
+    assert result.exit_code in (0, 1), result.output
+    assert "stdout" in events
+    assert events.index("bar ended") < events.index("stdout")
