@@ -17,8 +17,7 @@ import zlib
 from datetime import UTC, datetime
 from typing import Any
 
-from reporter.report.sandbox import EXIT_BLOCKED, EXIT_FAILED, EXIT_MEMORY, EXIT_PAYLOAD, PdfJob, decode
-from reporter.report.templating import LOGO_ASSET
+from reporter.report.sandbox import EXIT_BLOCKED, EXIT_FAILED, EXIT_MEMORY, EXIT_PAYLOAD, LOGO_ASSET, PdfJob, decode
 from reporter.resources import templates_dir
 
 PDF_VARIANT = "pdf/a-3b"  # PDF/A-1 and -2 silently drop non-PDF attachments; A-3 keeps them

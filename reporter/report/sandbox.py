@@ -15,11 +15,15 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reporter.errors import RenderError
-from reporter.report.interface import RenderLimits
+
+if TYPE_CHECKING:  # the worker imports this module: it starts without the report's models (performance.md)
+    from reporter.report.interface import RenderLimits
 
 WORKER = "reporter.report.pdf_worker"
+LOGO_ASSET = "asset:logo.png"  # the name the HTML gives the job's logo; the worker serves it
 # Worker exit codes (reporter/report/pdf_worker.py).
 EXIT_PAYLOAD, EXIT_MEMORY, EXIT_BLOCKED, EXIT_FAILED = 2, 3, 4, 5
 

@@ -16,11 +16,11 @@ from markupsafe import Markup, escape
 
 from reporter.report.explore import Explorer
 from reporter.report.explore import stylesheet as explore_css
+from reporter.report.sandbox import LOGO_ASSET
 from reporter.report.view.model import Figure, ReportView, Table
 from reporter.resources import templates_dir
 
 Target = Literal["html", "pdf"]
-LOGO_ASSET = "asset:logo.png"
 
 
 # Bidirectional overrides and isolates, marks and other control characters in evidence text can

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -155,3 +157,16 @@ def test_cached_page_references_follow_added_pages() -> None:
     pdf.add_page(pydyf.Dictionary({"Type": "/Page"}))
     assert len(pdf.page_references) == 2
     assert pdf.page_references[0] == first[0]
+
+
+def test_the_worker_starts_without_the_report_models() -> None:
+    """The renderer process is started when the PDF is wanted, so its start is part of every report
+    run's wait: it imports WeasyPrint and its own few modules, not the models, the control library or
+    the templates (0.4 s of imports it never used)."""
+    code = (
+        "import sys, reporter.report.pdf_worker; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'jinja2', 'duckdb', 'yaml') "
+        "or m.startswith(('reporter.models', 'reporter.catalog', 'reporter.report.view'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
