@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -137,5 +138,6 @@ def plural(n: int, noun: str, nouns: str | None = None) -> str:
 
 
 def catalog_label(name: str, version: str) -> str:
-    """A framework catalog as printed: its name and version, the version once (some titles hold it)."""
-    return name if version and version in name.split() else f"{name} {version}".strip()
+    """A framework catalog as printed: its name and version, the version once (some titles hold it,
+    also in brackets: "... (AI RMF 1.0)")."""
+    return name if version and version in re.split(r"[\s()\[\],;:]+", name) else f"{name} {version}".strip()

@@ -142,3 +142,5 @@ def test_catalog_label_prints_the_version_once() -> None:
     assert catalog_label("NIST Cybersecurity Framework (CSF) 2.0", "2.0") == "NIST Cybersecurity Framework (CSF) 2.0"
     assert catalog_label("MITRE ATLAS", "5.6.0") == "MITRE ATLAS 5.6.0"
     assert catalog_label("Top 10 - 2025", "2025") == "Top 10 - 2025"
+    assert catalog_label("Framework (AI RMF 1.0)", "1.0") == "Framework (AI RMF 1.0)"
+    assert catalog_label("Framework (AI RMF 1.0)", "1.01") == "Framework (AI RMF 1.0) 1.01"

@@ -132,7 +132,7 @@ def framework_section(ctx: Ctx, result: FrameworkResult) -> Section:
         blocks.append(
             Para(
                 f"Catalog: {fmt.catalog_label(framework.meta.name, framework.meta.version)}; licence: "
-                + "; ".join(filter(None, (framework.meta.license, framework.meta.attribution))).rstrip(".")
+                + "; ".join(p.rstrip(".") for p in (framework.meta.license, framework.meta.attribution) if p)
                 + "."
             )
         )
