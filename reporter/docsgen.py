@@ -545,6 +545,11 @@ CLI_INTRO = """# Command line
 progress go to standard error; results go to standard output or to the files named. `--debug` shows a
 traceback for errors (never local variables, which could hold evidence).
 
+Progress (the file being loaded, the table being derived, checks k of n, each export and format) is a
+bar on standard error, shown only when standard error is a terminal: never in a CI log or a
+redirected file. `--quiet` (`-q`) on `validate`, `assess`, `report` and `verify` turns it off on a
+terminal too, and prints less on standard output (each command's table says what is left).
+
 ## Exit codes
 
 | code | meaning |

@@ -200,12 +200,20 @@ def assess(
     max_line_mib: MaxLineOption = DEFAULT_MAX_LINE_MIB,
     memory_limit: MemoryOption = None,
     seal_key: SealKeyOption = None,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="No progress bar; with --output, print the summary line only (errors still go to standard error).",
+        ),
+    ] = False,
 ) -> None:
     """Assess a valid bundle against the control library. Exit 0, 1 (gaps at --fail-on, or a regression
     with --fail-on-regression), 2 usage, 3 invalid."""
     with guarded():
         # the bar is gone before anything is written to standard output (the same terminal)
-        with progress_bar(output is not None) as progress:
+        with progress_bar(output is not None and not quiet) as progress:
             baselines = read_baselines(baseline, fail_on_regression)
             trusted = seal_key_ids(seal_key)
             refuse_outputs_in_bundle(bundle, output=output, db=db)
@@ -223,7 +231,7 @@ def assess(
             write_atomic(output, data)
             if not same_as_stdout(output):  # `-o /dev/stdout`: the results alone on standard output
                 echo(summary_line(assessment))
-                if assessment.comparison is not None:
+                if assessment.comparison is not None and not quiet:
                     echo(comparison_line(assessment))
     code = exit_code(assessment, fail_on, fail_on_regression)
     if code:

@@ -131,13 +131,19 @@ def report(
     generated_at: GeneratedAtOption = None,
     sign: SignOption = None,
     seal_key: SealKeyOption = None,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="No progress bar; print the summary line only (errors still go to standard error)."
+        ),
+    ] = False,
 ) -> None:
     """Assess a bundle and write the auditor report. The same bundle and options give the same bytes:
     the document date is the assessment instant unless --generated-at or SOURCE_DATE_EPOCH sets it;
     with --sign, the signing time is recorded in the signed attestation only."""
     with guarded():
         # the bar is gone before anything is written to standard output (the same terminal)
-        with progress_bar(True) as progress:
+        with progress_bar(not quiet) as progress:
             request = _request(formats, logo, title, classification, generated_at, seal_key)
             baselines = read_baselines(baseline, fail_on_regression)
             signer = read_private_key(sign, os.environ, "--sign") if sign else None
@@ -170,10 +176,11 @@ def report(
                     progress("writing the report files", len(files), len(files))
                 written = write_set(output_dir, files, owned=REPORT_FILES)
         echo(summary_line(assessment))
-        if assessment.comparison is not None:
+        if assessment.comparison is not None and not quiet:
             echo(comparison_line(assessment))
-        echo(f"wrote {', '.join(p.name for p in written)} to {output_dir}")
-        if signer is not None:
+        if not quiet:
+            echo(f"wrote {', '.join(p.name for p in written)} to {output_dir}")
+        if signer is not None and not quiet:
             echo(
                 f"signed with key {key_id(signer.public_key())}: verify with "
                 f"`exposure-reporter verify {output_dir} --key PUBLIC_KEY --bundle {bundle}`"

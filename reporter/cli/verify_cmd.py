@@ -69,6 +69,12 @@ def verify(
     max_file_mib: MaxFileOption = DEFAULT_MAX_FILE_MIB,
     max_line_mib: MaxLineOption = DEFAULT_MAX_LINE_MIB,
     memory_limit: MemoryOption = None,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="No progress bar; in text, print the problems and the verdict only, not each file."
+        ),
+    ] = False,
 ) -> None:
     """Verify a signed report set: the signature of attestation.intoto.jsonl with KEY, then every file's
     SHA-256 (a changed byte names the file); with --bundle, re-perform the assessment and confirm that
@@ -79,13 +85,13 @@ def verify(
             raise UsageError(f"{directory} is not a directory")
         outcome, predicate = verify_report_set(directory, public, REPORT_FILES)
         if outcome.verified and predicate is not None and bundle is not None:
-            with progress_bar(output_format is VerifyFormat.TEXT) as progress:
+            with progress_bar(output_format is VerifyFormat.TEXT and not quiet) as progress:
                 options = load_options(None, max_file_mib, max_line_mib, memory_limit, progress)
                 problems = _reperform(directory, bundle, predicate, mappings, options)
             outcome = outcome.model_copy(
                 update={"reperformed": not problems, "problems": problems, "verified": not problems}
             )
-    _show(outcome, output_format)
+    _show(outcome, output_format, quiet=quiet)
     if not outcome.verified:
         raise typer.Exit(int(ExitCode.UNVERIFIED))
 
@@ -116,11 +122,13 @@ def _reperform(
     return compare_reperformed(run.assessment, predicate, written)
 
 
-def _show(outcome: Verification, output_format: VerifyFormat) -> None:
+def _show(outcome: Verification, output_format: VerifyFormat, *, quiet: bool = False) -> None:
     if output_format is VerifyFormat.JSON:
         echo(outcome.model_dump_json(indent=2))
         return
     for check in outcome.files:
+        if quiet and check.status == "ok":
+            continue
         echo(f"{check.status.upper() if check.status != 'ok' else 'ok':<11} {printable(check.name)}")
     for problem in outcome.problems:
         err(f"error: {printable(problem)}")

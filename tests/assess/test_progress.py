@@ -135,3 +135,37 @@ def test_the_bar_is_gone_before_standard_output_is_written(
     assert result.exit_code in (0, 1), result.output
     assert "stdout" in events
     assert events.index("bar ended") < events.index("stdout")
+
+
+@pytest.mark.parametrize("command", ["report", "assess", "validate"])
+def test_quiet_shows_no_bar_even_on_a_terminal(command: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`--quiet`: a person at a terminal (or a CI runner with a pseudo-terminal) asks for no bar; standard
+    output keeps the summary line alone."""
+    from typer.testing import CliRunner
+
+    from reporter.cli import app, assess_cmd, report_cmd, validate_cmd
+
+    module = {"report": report_cmd, "assess": assess_cmd, "validate": validate_cmd}[command]
+    asked: list[bool] = []
+    real_bar = module.progress_bar
+
+    @contextmanager
+    def bar(enabled: bool) -> Iterator[Progress | None]:
+        asked.append(enabled)
+        with real_bar(enabled) as progress:
+            yield progress
+
+    monkeypatch.setattr(bundle_options, "stderr_is_terminal", lambda: True)
+    monkeypatch.setattr(module, "progress_bar", bar)
+    where = {"report": ["-o", str(tmp_path / "out"), "--format", "csv"], "assess": ["-o", str(tmp_path / "r.json")]}
+    args = [command, str(MINIMAL), *where.get(command, [])]
+    loud = CliRunner().invoke(app, args)
+    quiet = CliRunner().invoke(app, [*args, "--quiet"])
+    assert loud.exit_code == quiet.exit_code == 0, quiet.output
+    assert asked == [True, False]
+    if command != "validate":
+        assert quiet.stdout.splitlines() == loud.stdout.splitlines()[:1]
+        assert quiet.stdout.startswith("Northwind Logistics (minimal sample) 2026-07-01..2026-09-30: ")
+    if command == "report":
+        assert "wrote " in loud.stdout
+        assert "wrote " not in quiet.stdout

@@ -90,6 +90,20 @@ def test_a_signed_set_verifies_and_reperforms(signed: Path, bundle: Path, pair: 
     assert {f["name"] for f in outcome["files"]} == {p.name for p in signed.iterdir()} - {ATTESTATION_FILE}
 
 
+def test_quiet_verify_prints_the_problems_and_the_verdict_only(signed: Path, pair: tuple[Path, Path]) -> None:
+    code, loud, _ = run("verify", str(signed), "--key", str(pair[1]))
+    assert code == 0
+    code, quiet, err = run("verify", str(signed), "--key", str(pair[1]), "--quiet")
+    assert code == 0, err
+    assert len(loud.splitlines()) == 9  # a line per attested file, then the verdict
+    assert quiet.splitlines() == loud.splitlines()[-1:]
+    (signed / "findings.csv").write_bytes(b"changed\n")
+    code, quiet, err = run("verify", str(signed), "--key", str(pair[1]), "-q")
+    assert code == 6
+    assert [line.split() for line in quiet.splitlines()] == [["CHANGED", "findings.csv"]]
+    assert "NOT VERIFIED" in err
+
+
 def test_a_set_without_results_json_reperforms_against_the_attested_digest(
     tmp_path: Path, bundle: Path, pair: tuple[Path, Path]
 ) -> None:
