@@ -14,10 +14,10 @@ from reporter.bundle.report import unsafe_report
 from reporter.catalog.library import Library
 from reporter.errors import BundleError
 from reporter.models.results import Assessment
-from reporter.output import Payload, staged_file
+from reporter.output import Payload, payload_size, staged_file
 from reporter.store.derived import keep_derived
 from reporter.store.explore import explore_json
-from reporter.store.exports import exceptions_csv, findings_csv, ledger_csv
+from reporter.store.exports import exceptions_csv, findings_csv, findings_min_bytes, ledger_csv
 
 __all__ = ["AssessRun", "ExportRequest", "LoadOptions", "assess_bundle", "validate_bundle"]
 
@@ -51,13 +51,18 @@ class ExportRequest:
     """Which exports to make and where: `spool` is a directory the caller owns, where the CSVs are
     written as files (any size, constant memory); without it they are returned in memory. The
     explorer's data (explore.json, at most EXPLORE_ROWS rows per table) only serves the HTML report.
-    `findings_ready(assessment, exports)` is called once findings.csv exists, before the other exports:
-    `report` starts the PDF there, which needs nothing else, so that it renders while they are written.
-    It returns the memory (bytes) the process it started needs: the store makes room for it (D97)."""
+    `findings_ready(assessment, exports, size)` is called once findings.csv exists, before the other
+    exports, with its size: `report` starts the PDF there, which needs nothing else, so that it renders
+    while they are written. It returns the memory (bytes) the process it started needs: the store makes
+    room for it (D97). When a lower bound of findings.csv's size (`findings_min_bytes`, one pass over
+    the gaps) already exceeds `findings_needed_up_to`, the size up to which the caller needs the file
+    itself (the PDF's attachment cap), it is called before findings.csv is written instead, with
+    exports that do not hold it yet and that bound as its size (D110)."""
 
     spool: Path | None = None
     explorer: bool = True
-    findings_ready: Callable[[Assessment, Mapping[str, Payload]], int] | None = None
+    findings_ready: Callable[[Assessment, Mapping[str, Payload], int], int] | None = None
+    findings_needed_up_to: int | None = None
 
 
 def assess_bundle(
@@ -102,12 +107,18 @@ def _exports(
         steps.append(("explore.json", lambda: explore_json(con, assessment)))
     report = progress or no_progress
     files: dict[str, Payload] = {}
+    ready = wanted.findings_ready
+    if ready is not None and wanted.findings_needed_up_to is not None:
+        at_least = findings_min_bytes(con)
+        if at_least > wanted.findings_needed_up_to:  # not needed: begin now, and write it beside the PDF
+            loaded.store.make_room(ready(assessment, {}, at_least))
+            ready = None
     for done, (name, export) in enumerate(steps):
         report(f"exporting {name}", done, len(steps))
         files[name] = export()
-        if name == "findings.csv" and wanted.findings_ready is not None:
+        if name == "findings.csv" and ready is not None:
             # the PDF renders in its own process from here on: the store lowers its limit to make room
-            loaded.store.make_room(wanted.findings_ready(assessment, dict(files)))
+            loaded.store.make_room(ready(assessment, dict(files), payload_size(files[name])))
     return files
 
 

@@ -57,7 +57,7 @@ from reporter.output import Payload, prepare_directory, write_set
 from reporter.pipeline import ExportRequest
 from reporter.report.formats import DEFAULT_FORMATS, REGISTRY, ReportFormat
 from reporter.report.formats.json import results_json
-from reporter.report.interface import ReportInputs
+from reporter.report.interface import RenderLimits, ReportInputs
 from reporter.report.render import ReportRendering, begin_report
 from reporter.report.request import ReportRequest, prepare
 
@@ -158,7 +158,10 @@ def report(
             with tempfile.TemporaryDirectory(prefix="exports-", ignore_cleanup_errors=True) as spool:
                 early = _EarlyStart(request, baselines, library, progress)
                 wanted = ExportRequest(
-                    spool=Path(spool), explorer=ReportFormat.HTML in request.formats, findings_ready=early.begin
+                    spool=Path(spool),
+                    explorer=ReportFormat.HTML in request.formats,
+                    findings_ready=early.begin,
+                    findings_needed_up_to=early.findings_needed_up_to(),
                 )
                 try:
                     result = run(bundle, library, options, as_of, max_gaps, exports=wanted)
@@ -200,10 +203,20 @@ class _EarlyStart:
         self._request, self._baselines, self._library, self._progress = request, baselines, library, progress
         self._begun: tuple[ReportRendering, ReportInputs] | None = None
 
-    def begin(self, assessment: Assessment, exports: Mapping[str, Payload]) -> int:
-        """Start the report; return the memory its renderer needs beside the store (D97)."""
+    def findings_needed_up_to(self) -> int | None:
+        """The size up to which the PDF needs findings.csv's bytes (it attaches it up to its cap): over
+        it, the report can begin before findings.csv is written (D110). None without a PDF, which is
+        the only format that renders beside the exports."""
+        return RenderLimits().attach_max_bytes if ReportFormat.PDF in self._request.formats else None
+
+    def begin(self, assessment: Assessment, exports: Mapping[str, Payload], findings_size: int) -> int:
+        """Start the report; return the memory its renderer needs beside the store (D97). `findings_size`:
+        findings.csv's size, or a lower bound of it when it is not among `exports` yet."""
         compared = with_comparison(assessment, self._baselines)
-        inputs = self._request.inputs(compared, exports, self._library)  # the view reads assessment.comparison
+        # the view reads assessment.comparison
+        inputs = self._request.inputs(
+            compared, exports, self._library, findings_min_bytes=0 if "findings.csv" in exports else findings_size
+        )
         rendering = begin_report(inputs, self._request.formats, self._progress)
         self._begun = rendering, inputs
         return rendering.resident_elsewhere()

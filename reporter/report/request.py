@@ -28,10 +28,21 @@ class ReportRequest:
     options: ReportOptions
     document_date: tuple[datetime, DateBasis] | None  # None: the assessment instant
 
-    def inputs(self, assessment: Assessment, exports: Mapping[str, Payload], library: Library) -> ReportInputs:
-        """The renderer inputs for an assessment made for this request."""
+    def inputs(
+        self, assessment: Assessment, exports: Mapping[str, Payload], library: Library, findings_min_bytes: int = 0
+    ) -> ReportInputs:
+        """The renderer inputs for an assessment made for this request; `findings_min_bytes` when
+        findings.csv is not among the exports yet (ReportInputs)."""
         moment, basis = self.document_date or (assessment.as_of, DateBasis.AS_OF)
-        return ReportInputs(assessment, exports, library, moment, self.options, date_basis=basis)
+        return ReportInputs(
+            assessment,
+            exports,
+            library,
+            moment,
+            self.options,
+            date_basis=basis,
+            findings_min_bytes=findings_min_bytes,
+        )
 
 
 def _text(name: str, value: str | None) -> str | None:

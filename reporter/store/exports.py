@@ -179,6 +179,24 @@ def findings_csv(con: duckdb.DuckDBPyConnection, assessment: Assessment, spool: 
     return _copy(con, query, {}, _in(spool, "findings.csv"))
 
 
+def findings_min_bytes(con: duckdb.DuckDBPyConnection) -> int:
+    """A lower bound of findings.csv's size, from one pass over the gaps that neither sorts nor formats
+    them: the byte order mark and the header, then per gap its commas and line end, and each text value
+    of the gap itself with its two quotes (neutralising a formula or doubling a quote only adds to it;
+    the control's title and the other columns are counted as empty). `report` starts the PDF before
+    findings.csv is written when this is already over the attachment cap (D110)."""
+    per_row = len(FINDINGS) - 1 + 2  # the commas between the fields and CRLF
+    texts = " + ".join(
+        f"COALESCE(strlen(({expr})::VARCHAR) + 2, 0)"
+        for _, expr, kind in FINDINGS
+        if kind == "text" and not expr.startswith("c.")
+    )
+    row = con.execute(f"SELECT count(*), COALESCE(sum({texts}), 0) FROM a_gaps g").fetchone()
+    rows, text_bytes = (int(row[0]), int(row[1])) if row else (0, 0)
+    header = sum(len(name) for name, _, _ in FINDINGS) + len(FINDINGS) - 1 + 2
+    return len(UTF8_BOM) + header + rows * per_row + text_bytes
+
+
 def ledger_csv(con: duckdb.DuckDBPyConnection, spool: Path | None = None) -> Payload:
     """The remediation ledger: one row per finding-instance (asset × vulnerability)."""
     # The verification the state rests on: the fix when fixed, else the first result after the last

@@ -5,6 +5,7 @@ early start must not change a byte, and a failure after it must end the renderer
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -17,14 +18,19 @@ from reporter.bundle.interface import LoadOptions
 from reporter.catalog.loader import load_library
 from reporter.cli import app, report_cmd
 from reporter.models.results import Assessment
-from reporter.output import Payload, payload_bytes
+from reporter.output import Payload, payload_bytes, payload_size
 from reporter.pipeline import ExportRequest, assess_bundle
 from reporter.report.formats import parse_formats
-from reporter.report.render import ReportRendering, render_report
+from reporter.report.formats.pdf import job as pdf_job
+from reporter.report.interface import RenderContext, RenderLimits
+from reporter.report.render import ReportRendering, begin_report, render_report
 from reporter.report.request import prepare
 from reporter.report.view.build import build_view
 
-MINIMAL = Path(__file__).resolve().parents[2] / "evidence-samples" / "minimal"
+SAMPLES = Path(__file__).resolve().parents[2] / "evidence-samples"
+MINIMAL = SAMPLES / "minimal"
+MINIMAL_GAPS = SAMPLES / "larkspur-2026-q3"  # the smallest sample quarter with gaps
+Q3 = SAMPLES / "kestrel-2026-q3"
 EPOCH = "1790000000"
 
 
@@ -35,8 +41,9 @@ def test_findings_ready_comes_after_findings_csv_and_before_the_other_exports(tm
     def record(stage: str, done: int, total: int) -> None:
         seen.append(stage)
 
-    def findings_ready(assessment: Assessment, exports: Mapping[str, Payload]) -> int:
+    def findings_ready(assessment: Assessment, exports: Mapping[str, Payload], size: int) -> int:
         ready.append((seen[-1], sorted(exports)))
+        assert size == payload_size(exports["findings.csv"])
         return 0
 
     wanted = ExportRequest(spool=tmp_path, findings_ready=findings_ready)
@@ -44,6 +51,76 @@ def test_findings_ready_comes_after_findings_csv_and_before_the_other_exports(tm
     assert run.assessment is not None
     assert ready == [("exporting findings.csv", ["findings.csv"])]
     assert sorted(run.exports) == ["exceptions.csv", "explore.json", "findings.csv", "ledger.csv"]
+
+
+@pytest.mark.parametrize("needed_up_to", [None, 10**9])
+def test_a_findings_csv_that_may_be_attached_is_written_before_the_report_begins(
+    tmp_path: Path, needed_up_to: int | None
+) -> None:
+    """Under the cap, or without a bound asked for, the report begins only once findings.csv exists."""
+    seen: list[str] = []
+    wanted = ExportRequest(
+        spool=tmp_path,
+        findings_ready=lambda assessment, exports, size: seen.append(",".join(sorted(exports))) or 0,
+        findings_needed_up_to=needed_up_to,
+    )
+    assess_bundle(Q3, LoadOptions(), load_library(), AssessOptions(), exports=wanted)
+    assert seen == ["findings.csv"]
+
+
+def test_a_findings_csv_certain_to_be_over_the_cap_is_written_beside_the_report(tmp_path: Path) -> None:
+    """D110: when a lower bound of findings.csv's size is over the size up to which the report needs it,
+    the report begins before findings.csv is written, with that bound; the bound never exceeds the file."""
+    seen: list[str] = []
+    ready: list[tuple[str, list[str], int]] = []
+
+    def findings_ready(assessment: Assessment, exports: Mapping[str, Payload], size: int) -> int:
+        ready.append((seen[-1], sorted(exports), size))
+        return 0
+
+    wanted = ExportRequest(spool=tmp_path, findings_ready=findings_ready, findings_needed_up_to=1000)
+    run = assess_bundle(
+        Q3, LoadOptions(progress=lambda s, d, t: seen.append(s)), load_library(), AssessOptions(), exports=wanted
+    )
+    assert run.assessment is not None
+    [(stage, exports, bound)] = ready
+    assert not stage.startswith("exporting ")  # before the first export
+    assert exports == []
+    actual = payload_size(run.exports["findings.csv"])
+    assert 1000 < bound <= actual
+    assert bound >= 0.8 * actual  # tight enough to decide for millions of gaps
+
+
+def test_a_report_begun_before_findings_csv_writes_the_same_bytes(tmp_path: Path) -> None:
+    """Begun early with the bound, the view and the PDF are those of the plain path with every export: the
+    cover and the gap lists say findings.csv is written next to the report, and it is not attached."""
+    library = load_library()
+    request = prepare("html,pdf", logo=None, title=None, classification=None, environ={"SOURCE_DATE_EPOCH": EPOCH})
+    capped = RenderLimits(attach_max_bytes=1000)
+    begun: list[ReportRendering] = []
+
+    def findings_ready(assessment: Assessment, exports: Mapping[str, Payload], size: int) -> int:
+        inputs = replace(request.inputs(assessment, exports, library, findings_min_bytes=size), limits=capped)
+        begun.append(begin_report(inputs, parse_formats("html,pdf")))
+        return 0
+
+    spool = tmp_path / "early"
+    spool.mkdir()
+    wanted = ExportRequest(spool=spool, findings_ready=findings_ready, findings_needed_up_to=1000)
+    run = assess_bundle(MINIMAL_GAPS, LoadOptions(), library, AssessOptions(), exports=wanted)
+    assert run.assessment is not None
+    early = begun[0].finish(run.exports)
+    plain_inputs = replace(request.inputs(run.assessment, run.exports, library), limits=capped)
+    plain = render_report(plain_inputs, parse_formats("html,pdf"))
+    for name in ("report.pdf", "report.html"):
+        assert payload_bytes(early[name]) == payload_bytes(plain[name]), name
+    html = payload_bytes(early["report.html"]).decode()
+    gaps = sum(c.gap_total for c in run.assessment.controls)
+    assert gaps > 0
+    assert f"with {gaps:,} gaps it is over the 0 MiB cap for PDF attachments" in html
+    assert [a.name for a in pdf_job(RenderContext(plain_inputs, build_view(plain_inputs))).attachments] == [
+        "results.json"
+    ]
 
 
 def test_the_store_makes_room_for_the_renderer_while_the_other_exports_are_written(
@@ -59,7 +136,7 @@ def test_the_store_makes_room_for_the_renderer_while_the_other_exports_are_writt
         return ledger_csv(con, spool)
 
     monkeypatch.setattr(pipeline, "ledger_csv", traced_ledger)
-    wanted = ExportRequest(spool=tmp_path, findings_ready=lambda assessment, exports: 512 * 2**20)
+    wanted = ExportRequest(spool=tmp_path, findings_ready=lambda assessment, exports, size: 512 * 2**20)
     options = LoadOptions(memory_limit="2GiB")
     run = assess_bundle(MINIMAL, options, load_library(), AssessOptions(), exports=wanted)
     assert run.assessment is not None

@@ -19,9 +19,6 @@ FILES = ("report.pdf",)
 def job(ctx: RenderContext) -> PdfJob:
     """The renderer's input: the print HTML, the two attachments and the logo."""
     inputs = ctx.inputs
-    findings = inputs.exports.get("findings.csv")
-    if findings is None:
-        raise RenderError("the assessment produced no findings.csv export to attach to the PDF")
     attachments: tuple[PdfAttachment, ...] = (
         PdfAttachment(
             "results.json",
@@ -30,6 +27,9 @@ def job(ctx: RenderContext) -> PdfJob:
         ),
     )
     if findings_attached(inputs):  # else the cover says where it is (reporter.report.view.common.findings_where)
+        findings = inputs.exports.get("findings.csv")
+        if findings is None:
+            raise RenderError("the assessment produced no findings.csv export to attach to the PDF")
         attachments += (
             PdfAttachment(
                 "findings.csv",

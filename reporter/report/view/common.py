@@ -12,7 +12,7 @@ from reporter.bundle.limits import MIB
 from reporter.catalog.library import Library
 from reporter.models.results import Assessment, ControlResult, Gap, MetricValue, rate_text
 from reporter.report import fmt
-from reporter.report.interface import ReportInputs, findings_attached, findings_size
+from reporter.report.interface import ReportInputs, findings_attached
 from reporter.report.view.model import Cell, Col, Table
 
 # Kinds a metric family reads, for metrics no control names (so every number still cites sources).
@@ -290,10 +290,11 @@ def findings_where(ctx: Ctx) -> str:
     """Where findings.csv is, for a sentence: attached to the PDF (up to the attachment cap) and next to it."""
     if findings_attached(ctx.inputs):
         return "attached to the PDF and written next to it"
-    size = findings_size(ctx.inputs)
+    # the gaps, not the file's size: the PDF may begin before findings.csv is written (D110)
+    gaps = sum(control.gap_total for control in ctx.inputs.assessment.controls)
     cap = ctx.inputs.limits.attach_max_bytes
     return (
-        f"written next to the report; at {fmt.number(size / MIB)} MiB it is over the "
+        f"written next to the report; with {fmt.count(gaps)} gaps it is over the "
         f"{fmt.count(cap // MIB)} MiB cap for PDF attachments"
     )
 
