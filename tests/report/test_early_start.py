@@ -91,6 +91,14 @@ def test_a_findings_csv_certain_to_be_over_the_cap_is_written_beside_the_report(
     assert bound >= 0.8 * actual  # tight enough to decide for millions of gaps
 
 
+@pytest.mark.parametrize(("formats", "needed"), [("html,pdf", RenderLimits().attach_max_bytes), ("html,csv", None)])
+def test_report_needs_findings_csv_up_to_the_pdf_attachment_cap(formats: str, needed: int | None) -> None:
+    """`report` asks for the bound only with a PDF, the one format that renders beside the exports."""
+    request = prepare(formats, logo=None, title=None, classification=None, environ={"SOURCE_DATE_EPOCH": EPOCH})
+    early = report_cmd._EarlyStart(request, [], load_library(), None)
+    assert early.findings_needed_up_to() == needed
+
+
 def test_a_report_begun_before_findings_csv_writes_the_same_bytes(tmp_path: Path) -> None:
     """Begun early with the bound, the view and the PDF are those of the plain path with every export: the
     cover and the gap lists say findings.csv is written next to the report, and it is not attached."""
