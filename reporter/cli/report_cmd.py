@@ -213,10 +213,8 @@ class _EarlyStart:
         """Start the report; return the memory its renderer needs beside the store (D97). `findings_size`:
         findings.csv's size, or a lower bound of it when it is not among `exports` yet."""
         compared = with_comparison(assessment, self._baselines)
-        # the view reads assessment.comparison
-        inputs = self._request.inputs(
-            compared, exports, self._library, findings_min_bytes=0 if "findings.csv" in exports else findings_size
-        )
+        # the view reads assessment.comparison; findings.csv's own size wins once it is among the exports
+        inputs = self._request.inputs(compared, exports, self._library, findings_min_bytes=findings_size)
         rendering = begin_report(inputs, self._request.formats, self._progress)
         self._begun = rendering, inputs
         return rendering.resident_elsewhere()
