@@ -53,16 +53,19 @@ class ExportRequest:
     explorer's data (explore.json, at most EXPLORE_ROWS rows per table) only serves the HTML report.
     `findings_ready(assessment, exports, size)` is called once findings.csv exists, before the other
     exports, with its size: `report` starts the PDF there, which needs nothing else, so that it renders
-    while they are written. It returns the memory (bytes) the process it started needs: the store makes
-    room for it (D97). When a lower bound of findings.csv's size (`findings_min_bytes`, one pass over
-    the gaps) already exceeds `findings_needed_up_to`, the size up to which the caller needs the file
-    itself (the PDF's attachment cap), it is called before findings.csv is written instead, with
-    exports that do not hold it yet and that bound as its size (D110)."""
+    while they are written. `room` is the memory (bytes) the process it starts needs: the store makes
+    room for it (D97) as the exports begin, so that neither they nor the view the caller builds are
+    added to a store at its full limit (D111). When a lower bound of findings.csv's size
+    (`findings_min_bytes`, one pass over the gaps) already exceeds `findings_needed_up_to`, the size up
+    to which the caller needs the file itself (the PDF's attachment cap), it is called before
+    findings.csv is written instead, with exports that do not hold it yet and that bound as its size
+    (D110)."""
 
     spool: Path | None = None
     explorer: bool = True
-    findings_ready: Callable[[Assessment, Mapping[str, Payload], int], int] | None = None
+    findings_ready: Callable[[Assessment, Mapping[str, Payload], int], None] | None = None
     findings_needed_up_to: int | None = None
+    room: int = 0
 
 
 def assess_bundle(
@@ -108,17 +111,20 @@ def _exports(
     report = progress or no_progress
     files: dict[str, Payload] = {}
     ready = wanted.findings_ready
+    if ready is not None:
+        # the PDF renders in its own process from findings.csv (or before it) on: the store makes room
+        # for it first, before it fills its limit again with the blocks the exports read (D111)
+        loaded.store.make_room(wanted.room)
     if ready is not None and wanted.findings_needed_up_to is not None:
         at_least = findings_min_bytes(con)
         if at_least > wanted.findings_needed_up_to:  # not needed: begin now, and write it beside the PDF
-            loaded.store.make_room(ready(assessment, {}, at_least))
+            ready(assessment, {}, at_least)
             ready = None
     for done, (name, export) in enumerate(steps):
         report(f"exporting {name}", done, len(steps))
         files[name] = export()
         if name == "findings.csv" and ready is not None:
-            # the PDF renders in its own process from here on: the store lowers its limit to make room
-            loaded.store.make_room(ready(assessment, dict(files), payload_size(files[name])))
+            ready(assessment, dict(files), payload_size(files[name]))
     return files
 
 

@@ -42,16 +42,15 @@ def build_headline(ctx: CheckContext, controls: list[ControlResult], metrics: li
     in_period = f"COALESCE(completed_at, started_at) >= {start} AND COALESCE(completed_at, started_at) < {as_of}"
     attempted = scalar(ctx, f"SELECT count(*) FROM deployments WHERE {in_period}", params)
     succeeded = scalar(ctx, f"SELECT count(*) FROM deployments WHERE status = 'succeeded' AND {in_period}", params)
-    targeted_sql = targeted_instances(start, as_of)
-    targeted = scalar(ctx, f"SELECT count(*) FROM ({targeted_sql})", params)
-    by_state, joined = _by_state_and_targeted(ctx, targeted_sql, params, start, as_of)
+    targeted_count = scalar(ctx, f"SELECT count(*) FROM ({targeted_instances(start, as_of)})", params)
+    by_state, joined = _by_state_and_targeted(ctx, params, start, as_of)
     removed = sum(by_state["verified_removed"].values())
     return Headline(
         deployments_attempted=attempted,
         deployments_succeeded=succeeded,
         activity=_metric(metrics, "E1") or pct(succeeded, attempted),
-        targeted_instances=targeted,
-        verified_removed=_metric(metrics, "E2") or pct(removed, targeted),
+        targeted_instances=targeted_count,
+        verified_removed=_metric(metrics, "E2") or pct(removed, targeted_count),
         verified_by_rescan=joined["by_rescan"],
         verified_by_record=removed - joined["by_rescan"],
         targeted_by_inference=joined["inferred"],
@@ -79,12 +78,22 @@ def build_headline(ctx: CheckContext, controls: list[ControlResult], metrics: li
     )
 
 
+def targeted(start: str) -> str:
+    """An a_ledger row the period's successful deployments targeted (`targeted_instances`), as a filter
+    on the row itself: its `last_success_at` is the last completion among the successful deployments
+    linked to it in a_dep, all of them before as_of (a_dep keeps no later one), so "one completed in
+    the period" is "the last one completed at or after its start". No join of the ledger with the
+    targeted instances (D111)."""
+    return f"last_success_at >= {start}"
+
+
 def state_figures(start: str, as_of: str) -> dict[str, str]:
-    """Each instance figure of the report as a filter on a_ledger (t: the instance was targeted by a
-    successful deployment completed in the period): its per-state split sums to the figure. The due
-    cohort is PRI-01's (reporter/checks/priority.py), the denominator of T1."""
+    """Each instance figure of the report as a filter on a_ledger (`targeted`: the instance was
+    targeted by a successful deployment completed in the period): its per-state split sums to the
+    figure. The due cohort is PRI-01's (reporter/checks/priority.py), the denominator of T1."""
     due = f"due_at <= {as_of} AND NOT not_affected AND (due_at >= {start} OR first_detected_at >= {start})"
     closed = "NOT source_open AND NOT not_affected"
+    t = targeted(start)
     return {
         "instances": "TRUE",
         "open_critical_high": "is_open AND asset_active AND severity IN ('critical', 'high')",
@@ -92,8 +101,8 @@ def state_figures(start: str, as_of: str) -> dict[str, str]:
         "open_on_inactive_assets": "is_open AND NOT asset_active",
         "due_in_period": due,
         "due_missed": f"{due} AND sla_status = 'missed'",
-        "targeted": "t.asset_id IS NOT NULL",
-        "verified_removed": "t.asset_id IS NOT NULL AND is_fixed",
+        "targeted": t,
+        "verified_removed": f"{t} AND is_fixed",
         "verified_fixes": "is_fixed",
         "source_closed": closed,
         "source_closed_evidenced": f"{closed} AND (fix_at IS NOT NULL OR retirement_recorded)",
@@ -101,33 +110,30 @@ def state_figures(start: str, as_of: str) -> dict[str, str]:
 
 
 # Counts over the targeted instances that the headline prints besides the per-state figures (the
-# instances verified removed are the figure "verified_removed"): they come from the same join of the
-# ledger with the targeted instances (one pass instead of four, D101).
+# instances verified removed are the figure "verified_removed"): they come from the same pass over the
+# ledger (one pass instead of four, D101).
 _TARGETED_COUNTS = {
-    "by_rescan": "t.asset_id IS NOT NULL AND is_fixed AND fix_evidence.derived",
-    "inferred": "t.asset_id IS NOT NULL AND NOT list_contains(link_rules, 'named')",
+    "by_rescan": "is_fixed AND fix_evidence.derived",
+    "inferred": "NOT list_contains(link_rules, 'named')",
 }
 
 
 def _by_state_and_targeted(
-    ctx: CheckContext, targeted_sql: str, params: Params, start: str, as_of: str
+    ctx: CheckContext, params: Params, start: str, as_of: str
 ) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
     """figure → ledger state → finding-instances (states with none left out); and the targeted
-    instances verified by a rescan and linked by inference (_TARGETED_COUNTS).
-    The ledger has one row per instance and the targeted instances are distinct, so each count over
-    the left join equals the count of the inner join it stands for (`targeted_sql` is distinct)."""
+    instances verified by a rescan and linked by inference (_TARGETED_COUNTS). One pass over the
+    ledger, which has one row per instance."""
     figures = state_figures(start, as_of)
-    counted = {**figures, **{f"_{name}": cond for name, cond in _TARGETED_COUNTS.items()}}
+    t = targeted(start)
+    counted = {**figures, **{f"_{name}": f"{t} AND {cond}" for name, cond in _TARGETED_COUNTS.items()}}
     cols = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, cond in counted.items())
-    sql = (
-        f"SELECT l.state, {cols} FROM a_ledger l LEFT JOIN ({targeted_sql}) t "
-        "ON t.asset_id = l.asset_id AND t.i_vuln = l.vuln_id GROUP BY l.state ORDER BY l.state"
-    )
+    sql = f"SELECT state, {cols} FROM a_ledger GROUP BY state ORDER BY state"
     rows = ctx.con.execute(sql, params.for_sql(sql)).fetchall()
     by_state = {name: {str(row[0]): int(row[n]) for row in rows if row[n]} for n, name in enumerate(figures, start=1)}
     first = len(figures) + 1
-    joined = {name: sum(int(row[n]) for row in rows) for n, name in enumerate(_TARGETED_COUNTS, start=first)}
-    return by_state, joined
+    counts = {name: sum(int(row[n]) for row in rows) for n, name in enumerate(_TARGETED_COUNTS, start=first)}
+    return by_state, counts
 
 
 def _control(controls: list[ControlResult], control_id: str) -> ControlResult | None:

@@ -58,7 +58,7 @@ from reporter.pipeline import ExportRequest
 from reporter.report.formats import DEFAULT_FORMATS, REGISTRY, ReportFormat
 from reporter.report.formats.json import results_json
 from reporter.report.interface import RenderLimits, ReportInputs
-from reporter.report.render import ReportRendering, begin_report
+from reporter.report.render import ReportRendering, begin_report, resident_elsewhere
 from reporter.report.request import ReportRequest, prepare
 
 DEFAULT_FORMAT_TEXT = ",".join(DEFAULT_FORMATS)
@@ -162,6 +162,7 @@ def report(
                     explorer=ReportFormat.HTML in request.formats,
                     findings_ready=early.begin,
                     findings_needed_up_to=early.findings_needed_up_to(),
+                    room=early.room(),
                 )
                 try:
                     result = run(bundle, library, options, as_of, max_gaps, exports=wanted)
@@ -209,15 +210,19 @@ class _EarlyStart:
         the only format that renders beside the exports."""
         return RenderLimits().attach_max_bytes if ReportFormat.PDF in self._request.formats else None
 
-    def begin(self, assessment: Assessment, exports: Mapping[str, Payload], findings_size: int) -> int:
-        """Start the report; return the memory its renderer needs beside the store (D97). `findings_size`:
-        findings.csv's size, or a lower bound of it when it is not among `exports` yet."""
+    def room(self) -> int:
+        """The memory (bytes) the report's renderer needs beside the store once begun (D97): the store
+        makes room before `begin` builds the view (D111)."""
+        return resident_elsewhere(self._request.formats, RenderLimits())
+
+    def begin(self, assessment: Assessment, exports: Mapping[str, Payload], findings_size: int) -> None:
+        """Start the report. `findings_size`: findings.csv's size, or a lower bound of it when it is not
+        among `exports` yet."""
         compared = with_comparison(assessment, self._baselines)
         # the view reads assessment.comparison; findings.csv's own size wins once it is among the exports
         inputs = self._request.inputs(compared, exports, self._library, findings_min_bytes=findings_size)
         rendering = begin_report(inputs, self._request.formats, self._progress)
         self._begun = rendering, inputs
-        return rendering.resident_elsewhere()
 
     def started(self) -> tuple[ReportRendering, ReportInputs]:
         if self._begun is None:

@@ -88,11 +88,10 @@ Renderer = Callable[[RenderContext], Mapping[str, Payload]]
 @dataclass(frozen=True)
 class Started:
     """A rendering under way in another process: `finish` waits for its files, `stop` ends it (and
-    does nothing once it has finished); `resident` is the memory (bytes) that process needs."""
+    does nothing once it has finished)."""
 
     finish: Callable[[], Mapping[str, Payload]]
     stop: Callable[[], None]
-    resident: int = 0
 
 
 Starter = Callable[[RenderContext], Started]

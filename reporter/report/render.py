@@ -20,7 +20,7 @@ from dataclasses import replace
 from reporter.bundle.interface import Progress, no_progress
 from reporter.output import Payload
 from reporter.report.formats import REGISTRY, ReportFormat
-from reporter.report.interface import RenderContext, ReportInputs, Started
+from reporter.report.interface import RenderContext, RenderLimits, ReportInputs, Started
 from reporter.report.view.build import build_view
 
 
@@ -65,14 +65,17 @@ class ReportRendering:
             files.update(rendered[spec.name])
         return files
 
-    def resident_elsewhere(self) -> int:
-        """The memory (bytes) the formats rendering in other processes need, while they run."""
-        return sum(run.resident for run in self._started.values())
-
     def stop(self) -> None:
         """End the formats still rendering in another process."""
         for run in self._started.values():
             run.stop()
+
+
+def resident_elsewhere(formats: Iterable[ReportFormat], limits: RenderLimits) -> int:
+    """The memory (bytes) the formats that render in other processes need while they run: known before
+    they start, so that the store makes room for them first (D97, D111)."""
+    chosen = frozenset(formats)
+    return sum(spec.resident(limits) for name, spec in REGISTRY.items() if name in chosen and spec.resident)
 
 
 def begin_report(

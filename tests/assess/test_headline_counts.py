@@ -1,5 +1,6 @@
-"""The headline's counts over the targeted instances come from one left join of the ledger with them
-(`_by_state_and_targeted`); each must equal the inner join it stands for, written out here as it was computed
+"""The headline's counts over the targeted instances come from one pass over the ledger, "targeted" a
+filter on the row's last successful deployment (`_by_state_and_targeted`, D111); each must equal the
+inner join of the ledger with the targeted instances it stands for, written out here as it was computed
 before (one query per count)."""
 
 from __future__ import annotations
@@ -8,9 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.engine import assessed_in_store
+from support.bundles import example, minimal_valid
+from support.engine import assess_builder, assessed_in_store, replace_kind
 
 from reporter.bundle.interface import LoadedBundle
+from reporter.catalog.loader import load_library
 from reporter.models.results import Assessment
 
 SAMPLES = Path(__file__).resolve().parents[2] / "evidence-samples"
@@ -42,6 +45,7 @@ def _inner(loaded: LoadedBundle, assessment: Assessment, where: str) -> int:
 def test_the_targeted_counts_equal_their_inner_joins(assessed: tuple[LoadedBundle, Assessment]) -> None:
     loaded, assessment = assessed
     headline = assessment.headline
+    targeted = _inner(loaded, assessment, "TRUE")
     removed = _inner(loaded, assessment, "l.is_fixed")
     by_rescan = _inner(loaded, assessment, "l.is_fixed AND l.fix_evidence.derived")
     inferred = _inner(loaded, assessment, "NOT list_contains(l.link_rules, 'named')")
@@ -51,5 +55,42 @@ def test_the_targeted_counts_equal_their_inner_joins(assessed: tuple[LoadedBundl
         assert inferred > 0
     assert (headline.verified_by_rescan, headline.verified_by_record) == (by_rescan, removed - by_rescan)
     assert headline.targeted_by_inference == inferred
-    # the per-state split of the same join still sums to the figure
+    # the per-state split of the same pass still sums to the figure
+    assert sum(headline.reconciliation["by_state"]["targeted"].values()) == targeted
     assert sum(headline.reconciliation["by_state"]["verified_removed"].values()) == removed
+
+
+def test_instances_deployed_only_before_the_period_are_not_targeted(tmp_path: Path) -> None:
+    """The filter's other side (D111): an instance whose last successful deployment completed before the
+    period is not targeted, one with a success in the period is even if an earlier one came before it,
+    and a failed deployment targets nothing."""
+    builder = minimal_valid(tmp_path / "b")
+    findings = [
+        example("findings", id="f-000001", first_detected_at="2026-05-02T03:00:00Z"),
+        example(
+            "findings",
+            id="f-000002",
+            asset_id="a-erp-01",
+            vuln_id="CVE-2024-3094",
+            first_detected_at="2026-05-02T03:00:00Z",
+        ),
+        example("findings", id="f-000003", asset_id="a-batch-02", vuln_id="CVE-2023-44487"),
+    ]
+    deployments = [
+        example("deployments", started_at="2026-06-20T22:00:00Z", completed_at="2026-06-20T22:14:00Z"),
+        example(
+            "deployments",
+            id="d-000002",
+            asset_id="a-erp-01",
+            finding_ids=["f-000002"],
+            started_at="2026-06-25T22:00:00Z",
+            completed_at="2026-06-25T22:14:00Z",
+        ),
+        example("deployments", id="d-000003", asset_id="a-erp-01", finding_ids=["f-000002"]),
+        example("deployments", id="d-000004", asset_id="a-batch-02", finding_ids=["f-000003"], status="failed"),
+    ]
+    replace_kind(builder, "findings", findings)
+    replace_kind(builder, "deployments", deployments)
+    headline = assess_builder(builder, load_library()).headline
+    targeted = headline.reconciliation["by_state"]["targeted"]
+    assert headline.targeted_instances == sum(targeted.values()) == 1

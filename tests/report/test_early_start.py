@@ -23,7 +23,7 @@ from reporter.pipeline import ExportRequest, assess_bundle
 from reporter.report.formats import parse_formats
 from reporter.report.formats.pdf import job as pdf_job
 from reporter.report.interface import RenderContext, RenderLimits
-from reporter.report.render import ReportRendering, begin_report, render_report
+from reporter.report.render import ReportRendering, begin_report, render_report, resident_elsewhere
 from reporter.report.request import prepare
 from reporter.report.view.build import build_view
 
@@ -41,10 +41,9 @@ def test_findings_ready_comes_after_findings_csv_and_before_the_other_exports(tm
     def record(stage: str, done: int, total: int) -> None:
         seen.append(stage)
 
-    def findings_ready(assessment: Assessment, exports: Mapping[str, Payload], size: int) -> int:
+    def findings_ready(assessment: Assessment, exports: Mapping[str, Payload], size: int) -> None:
         ready.append((seen[-1], sorted(exports)))
         assert size == payload_size(exports["findings.csv"])
-        return 0
 
     wanted = ExportRequest(spool=tmp_path, findings_ready=findings_ready)
     run = assess_bundle(MINIMAL, LoadOptions(progress=record), load_library(), AssessOptions(), exports=wanted)
@@ -61,7 +60,7 @@ def test_a_findings_csv_that_may_be_attached_is_written_before_the_report_begins
     seen: list[str] = []
     wanted = ExportRequest(
         spool=tmp_path,
-        findings_ready=lambda assessment, exports, size: seen.append(",".join(sorted(exports))) or 0,
+        findings_ready=lambda assessment, exports, size: seen.append(",".join(sorted(exports))),
         findings_needed_up_to=needed_up_to,
     )
     assess_bundle(Q3, LoadOptions(), load_library(), AssessOptions(), exports=wanted)
@@ -74,9 +73,8 @@ def test_a_findings_csv_certain_to_be_over_the_cap_is_written_beside_the_report(
     seen: list[str] = []
     ready: list[tuple[str, list[str], int]] = []
 
-    def findings_ready(assessment: Assessment, exports: Mapping[str, Payload], size: int) -> int:
+    def findings_ready(assessment: Assessment, exports: Mapping[str, Payload], size: int) -> None:
         ready.append((seen[-1], sorted(exports), size))
-        return 0
 
     wanted = ExportRequest(spool=tmp_path, findings_ready=findings_ready, findings_needed_up_to=1000)
     run = assess_bundle(
@@ -107,10 +105,9 @@ def test_a_report_begun_before_findings_csv_writes_the_same_bytes(tmp_path: Path
     capped = RenderLimits(attach_max_bytes=1000)
     begun: list[ReportRendering] = []
 
-    def findings_ready(assessment: Assessment, exports: Mapping[str, Payload], size: int) -> int:
+    def findings_ready(assessment: Assessment, exports: Mapping[str, Payload], size: int) -> None:
         inputs = replace(request.inputs(assessment, exports, library, findings_min_bytes=size), limits=capped)
         begun.append(begin_report(inputs, parse_formats("html,pdf")))
-        return 0
 
     spool = tmp_path / "early"
     spool.mkdir()
@@ -131,38 +128,53 @@ def test_a_report_begun_before_findings_csv_writes_the_same_bytes(tmp_path: Path
     ]
 
 
-def test_the_store_makes_room_for_the_renderer_while_the_other_exports_are_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("begins", [True, False])
+def test_the_store_makes_room_for_the_renderer_as_the_exports_begin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, begins: bool
 ) -> None:
-    # D97: findings_ready returns the memory the process it started needs; the store lowers its limit
-    limits: list[str] = []
-    ledger_csv = pipeline.ledger_csv
+    # D97: the store lowers its limit by what the renderer needs while the other exports are written;
+    # D111: from the first export on, so that neither the exports nor the view that findings_ready
+    # builds are added to a store at its full limit. Nothing begins, nothing is lowered.
+    limits: list[tuple[str, str]] = []
+    stores: list[duckdb.DuckDBPyConnection] = []
+
+    def current(con: duckdb.DuckDBPyConnection) -> str:
+        row = con.execute("SELECT current_setting('memory_limit')").fetchone()
+        return str(row[0]) if row else ""
+
+    findings_csv, ledger_csv = pipeline.findings_csv, pipeline.ledger_csv
+
+    def traced_findings(con: duckdb.DuckDBPyConnection, assessment: Assessment, spool: Path | None = None) -> Payload:
+        stores.append(con)
+        limits.append(("findings.csv", current(con)))
+        return findings_csv(con, assessment, spool)
 
     def traced_ledger(con: duckdb.DuckDBPyConnection, spool: Path | None) -> Payload:
-        row = con.execute("SELECT current_setting('memory_limit')").fetchone()
-        limits.append(str(row[0]) if row else "")
+        limits.append(("ledger.csv", current(con)))
         return ledger_csv(con, spool)
 
+    def findings_ready(assessment: Assessment, exports: Mapping[str, Payload], size: int) -> None:
+        limits.append(("findings_ready", current(stores[0])))
+
+    monkeypatch.setattr(pipeline, "findings_csv", traced_findings)
     monkeypatch.setattr(pipeline, "ledger_csv", traced_ledger)
-    wanted = ExportRequest(spool=tmp_path, findings_ready=lambda assessment, exports, size: 512 * 2**20)
+    wanted = ExportRequest(spool=tmp_path, findings_ready=findings_ready if begins else None, room=512 * 2**20)
     options = LoadOptions(memory_limit="2GiB")
     run = assess_bundle(MINIMAL, options, load_library(), AssessOptions(), exports=wanted)
     assert run.assessment is not None
-    assert limits == ["1.5 GiB"]
+    if begins:
+        assert limits == [("findings.csv", "1.5 GiB"), ("findings_ready", "1.5 GiB"), ("ledger.csv", "1.5 GiB")]
+    else:
+        assert limits == [("findings.csv", "2.0 GiB"), ("ledger.csv", "2.0 GiB")]
 
 
 def test_only_the_pdf_asks_the_store_for_room() -> None:
-    library = load_library()
-    run = assess_bundle(MINIMAL, LoadOptions(), library, AssessOptions(), exports=ExportRequest())
-    assert run.assessment is not None
+    limits = RenderLimits()
+    for formats, room in (("html,pdf", limits.resident_mib * 2**20), ("pdf", limits.resident_mib * 2**20)):
+        assert resident_elsewhere(parse_formats(formats), limits) == room
+    assert resident_elsewhere(parse_formats("html,json,csv,oscal,poam"), limits) == 0
     request = prepare("html,pdf", logo=None, title=None, classification=None, environ={"SOURCE_DATE_EPOCH": EPOCH})
-    inputs = request.inputs(run.assessment, run.exports, library)
-    for formats, room in (("html,pdf", inputs.limits.resident_mib * 2**20), ("html,json", 0)):
-        rendering = report_cmd.begin_report(inputs, parse_formats(formats))
-        try:
-            assert rendering.resident_elsewhere() == room
-        finally:
-            rendering.stop()
+    assert report_cmd._EarlyStart(request, [], load_library(), None).room() == limits.resident_mib * 2**20
 
 
 def test_the_view_needs_findings_csv_only(tmp_path: Path) -> None:

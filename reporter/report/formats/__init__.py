@@ -3,12 +3,13 @@ explicit registry that `report --format` chooses from (tests assert every format
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from reporter.errors import UsageError
 from reporter.report.formats import csv, html, json, oscal, pdf, poam
-from reporter.report.interface import Renderer, Starter
+from reporter.report.interface import Renderer, RenderLimits, Starter
 
 
 class ReportFormat(StrEnum):
@@ -31,8 +32,10 @@ class FormatSpec:
     files: tuple[str, ...]
     description: str
     # a format rendered in another process (the PDF) is started first, so that it renders on the
-    # second core while this process renders the other formats
+    # second core while this process renders the other formats; `resident`: the memory (bytes) that
+    # process needs, which the evidence store gives up before it starts (D97)
     start: Starter | None = None
+    resident: Callable[[RenderLimits], int] | None = None
 
 
 REGISTRY: dict[ReportFormat, FormatSpec] = {
@@ -43,6 +46,7 @@ REGISTRY: dict[ReportFormat, FormatSpec] = {
         pdf.FILES,
         "PDF/A-3b report with results.json and findings.csv attached",
         start=pdf.start,
+        resident=pdf.resident,
     ),
     ReportFormat.JSON: FormatSpec(ReportFormat.JSON, json.render, json.FILES, "results.json (format_version 1)"),
     ReportFormat.CSV: FormatSpec(

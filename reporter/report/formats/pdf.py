@@ -8,7 +8,7 @@ from reporter.bundle.limits import MIB
 from reporter.errors import RenderError
 from reporter.output import payload_bytes
 from reporter.report.formats.json import results_json
-from reporter.report.interface import RenderContext, Started, findings_attached
+from reporter.report.interface import RenderContext, RenderLimits, Started, findings_attached
 from reporter.report.sandbox import PdfAttachment, PdfJob, render_pdf, start_pdf
 from reporter.report.templating import render_document
 from reporter.report.view.model import Figure
@@ -60,4 +60,9 @@ def render(ctx: RenderContext) -> dict[str, bytes]:
 def start(ctx: RenderContext) -> Started:
     """report.pdf, rendering in its subprocess while the caller goes on."""
     run = start_pdf(job(ctx), ctx.inputs.limits)
-    return Started(lambda: {"report.pdf": run.result()}, run.stop, ctx.inputs.limits.resident_mib * MIB)
+    return Started(lambda: {"report.pdf": run.result()}, run.stop)
+
+
+def resident(limits: RenderLimits) -> int:
+    """The memory (bytes) the renderer process needs while it runs (D97)."""
+    return limits.resident_mib * MIB
