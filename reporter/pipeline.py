@@ -112,8 +112,8 @@ def _exports(
     files: dict[str, Payload] = {}
     ready = wanted.findings_ready
     if ready is not None:
-        # the PDF renders in its own process from findings.csv (or before it) on: the store makes room
-        # for it first, before it fills its limit again with the blocks the exports read (D111)
+        # the caller's renderer will run beside the exports: the store makes room for it now, before the
+        # exports fill its limit again with the blocks they read and the caller builds its view (D111)
         loaded.store.make_room(wanted.room)
     if ready is not None and wanted.findings_needed_up_to is not None:
         at_least = findings_min_bytes(con)

@@ -43,7 +43,7 @@ def build_headline(ctx: CheckContext, controls: list[ControlResult], metrics: li
     attempted = scalar(ctx, f"SELECT count(*) FROM deployments WHERE {in_period}", params)
     succeeded = scalar(ctx, f"SELECT count(*) FROM deployments WHERE status = 'succeeded' AND {in_period}", params)
     targeted_count = scalar(ctx, f"SELECT count(*) FROM ({targeted_instances(start, as_of)})", params)
-    by_state, joined = _by_state_and_targeted(ctx, params, start, as_of)
+    by_state, counts = _by_state_and_targeted(ctx, params, start, as_of)
     removed = sum(by_state["verified_removed"].values())
     return Headline(
         deployments_attempted=attempted,
@@ -51,9 +51,9 @@ def build_headline(ctx: CheckContext, controls: list[ControlResult], metrics: li
         activity=_metric(metrics, "E1") or pct(succeeded, attempted),
         targeted_instances=targeted_count,
         verified_removed=_metric(metrics, "E2") or pct(removed, targeted_count),
-        verified_by_rescan=joined["by_rescan"],
-        verified_by_record=removed - joined["by_rescan"],
-        targeted_by_inference=joined["inferred"],
+        verified_by_rescan=counts["by_rescan"],
+        verified_by_record=removed - counts["by_rescan"],
+        targeted_by_inference=counts["inferred"],
         still_vulnerable=_control_measure(controls, "VER-02", gaps=True),
         unverified=_control_measure(controls, "VER-01", gaps=True),
         sla_met=_control_measure(controls, "PRI-01"),

@@ -57,7 +57,7 @@ from reporter.output import Payload, prepare_directory, write_set
 from reporter.pipeline import ExportRequest
 from reporter.report.formats import DEFAULT_FORMATS, REGISTRY, ReportFormat
 from reporter.report.formats.json import results_json
-from reporter.report.interface import RenderLimits, ReportInputs
+from reporter.report.interface import ReportInputs
 from reporter.report.render import ReportRendering, begin_report, resident_elsewhere
 from reporter.report.request import ReportRequest, prepare
 
@@ -208,12 +208,12 @@ class _EarlyStart:
         """The size up to which the PDF needs findings.csv's bytes (it attaches it up to its cap): over
         it, the report can begin before findings.csv is written (D110). None without a PDF, which is
         the only format that renders beside the exports."""
-        return RenderLimits().attach_max_bytes if ReportFormat.PDF in self._request.formats else None
+        return self._request.limits.attach_max_bytes if ReportFormat.PDF in self._request.formats else None
 
     def room(self) -> int:
         """The memory (bytes) the report's renderer needs beside the store once begun (D97): the store
-        makes room before `begin` builds the view (D111)."""
-        return resident_elsewhere(self._request.formats, RenderLimits())
+        makes room for it as the exports begin, before `begin` builds the view (D111)."""
+        return resident_elsewhere(self._request.formats, self._request.limits)
 
     def begin(self, assessment: Assessment, exports: Mapping[str, Payload], findings_size: int) -> None:
         """Start the report. `findings_size`: findings.csv's size, or a lower bound of it when it is not

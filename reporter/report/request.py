@@ -4,7 +4,7 @@ logo, title, classification and the document date. Anything wrong is a UsageErro
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from reporter.errors import UsageError
 from reporter.models.results import Assessment
 from reporter.output import Payload
 from reporter.report.formats import ReportFormat, parse_formats
-from reporter.report.interface import DateBasis, ReportInputs, ReportOptions
+from reporter.report.interface import DateBasis, RenderLimits, ReportInputs, ReportOptions
 from reporter.report.loaders import document_date, read_logo
 
 MAX_TEXT = 200
@@ -27,6 +27,9 @@ class ReportRequest:
     formats: tuple[ReportFormat, ...]
     options: ReportOptions
     document_date: tuple[datetime, DateBasis] | None  # None: the assessment instant
+    # the renderer's bounds: the inputs carry them, and `report` asks them what the PDF needs beside
+    # the store before it begins (its memory, the size up to which it attaches findings.csv)
+    limits: RenderLimits = field(default_factory=RenderLimits)
 
     def inputs(
         self, assessment: Assessment, exports: Mapping[str, Payload], library: Library, findings_min_bytes: int = 0
@@ -41,6 +44,7 @@ class ReportRequest:
             moment,
             self.options,
             date_basis=basis,
+            limits=self.limits,
             findings_min_bytes=findings_min_bytes,
         )
 

@@ -97,6 +97,20 @@ def test_report_needs_findings_csv_up_to_the_pdf_attachment_cap(formats: str, ne
     assert early.findings_needed_up_to() == needed
 
 
+def test_the_early_start_and_the_renderer_read_the_same_limits() -> None:
+    """The room made, the attachment cap the bound is compared with and the limits the PDF renders
+    under all come from the request, so they cannot disagree."""
+    request = prepare("html,pdf", logo=None, title=None, classification=None, environ={"SOURCE_DATE_EPOCH": EPOCH})
+    limits = RenderLimits(attach_max_bytes=1000, resident_mib=100)
+    request = replace(request, limits=limits)
+    library = load_library()
+    early = report_cmd._EarlyStart(request, [], library, None)
+    assert (early.findings_needed_up_to(), early.room()) == (1000, 100 * 2**20)
+    run = assess_bundle(MINIMAL, LoadOptions(), library, AssessOptions(), exports=ExportRequest())
+    assert run.assessment is not None
+    assert request.inputs(run.assessment, run.exports, library).limits == limits
+
+
 def test_a_report_begun_before_findings_csv_writes_the_same_bytes(tmp_path: Path) -> None:
     """Begun early with the bound, the view and the PDF are those of the plain path with every export: the
     cover and the gap lists say findings.csv is written next to the report, and it is not attached."""
