@@ -321,7 +321,10 @@ def prepare_directory(directory: Path) -> Path:
     try:
         real.mkdir(parents=True, exist_ok=True)
         probe = Path(tempfile.mkdtemp(prefix=_STAGE_PREFIX, dir=real))
-        probe.rmdir()
+        # Gone already when another run switched its report set in meanwhile: the probe went with
+        # the directory it replaced, and the one now at this path is as writable.
+        with contextlib.suppress(FileNotFoundError):
+            probe.rmdir()
     except OSError as exc:
         raise _cannot(directory, exc) from None
     return real

@@ -235,6 +235,30 @@ def test_a_signal_during_the_switch_waits_for_it_to_finish(tmp_path: Path, monke
     assert {p.name: p.read_bytes() for p in out.iterdir()} == {"results.json": b"new", "report.html": b"new"}
 
 
+def test_a_set_switched_in_by_another_run_during_the_probe_is_no_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The early check makes and removes a probe in the directory; another run exchanging its own
+    set in between takes the probe away with the directory it replaces (a CI failure, 2026-12-07)."""
+    out = tmp_path / "out"
+    output.write_set(out, {"results.json": b"old"})
+    real_mkdtemp = output.tempfile.mkdtemp
+
+    def switched_meanwhile(*args: Any, **kwargs: Any) -> str:
+        probe = real_mkdtemp(*args, **kwargs)
+        other = tmp_path / "other"
+        other.mkdir()
+        (other / "results.json").write_bytes(b"other run")
+        assert output._exchange(other, out)  # the other run's switch, between the probe's two steps
+        return probe
+
+    monkeypatch.setattr(output.tempfile, "mkdtemp", switched_meanwhile)
+    assert output.prepare_directory(out) == out.resolve()
+    monkeypatch.undo()
+    output.write_set(out, {"results.json": b"new"})
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == {"results.json": b"new"}
+
+
 def _report(bundle: Path, out: Path, tmp: Path) -> Result:
     tmp.mkdir()
     return run_cli(["report", str(bundle), "-o", str(out), "--format", "html,json,csv"], tmpdir=tmp, timeout=300)
