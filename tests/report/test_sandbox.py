@@ -148,6 +148,39 @@ def test_cached_page_references_leave_the_pdf_unchanged(monkeypatch: pytest.Monk
     assert cached == plain
 
 
+def test_objects_serialized_once_leave_the_pdf_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker keeps each object's bytes during pydyf's write instead of serializing (and
+    deflating) it again for the /ID (pdf_worker.serialize_objects_once): a multi-page tagged PDF/A
+    with an attachment comes out byte for byte the same as with pydyf's own write, and each page
+    content stream is deflated once instead of twice."""
+    import zlib
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(CREATED.timestamp())))
+    rows = "".join(f"<tr><th>row {n}</th><td>{n}</td></tr>" for n in range(150))
+    job = _job(f"<h1>t</h1><table><thead><tr><th>a</th><th>b</th></tr></thead><tbody>{rows}</tbody></table>")
+    installed = pydyf.PDF.write
+    deflated: list[int] = []
+    real = zlib.compressobj
+
+    def counting(*args: object, **kwargs: object) -> object:
+        deflated.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as m:
+        m.setattr(pydyf.PDF, "write", getattr(installed, "original", installed))
+        m.setattr(pdf_worker, "serialize_objects_once", lambda: None)
+        m.setattr(zlib, "compressobj", counting)
+        plain = pdf_worker.render(job)
+    plain_deflates, deflated[:] = len(deflated), []
+    with monkeypatch.context() as m:
+        m.setattr(zlib, "compressobj", counting)
+        once = pdf_worker.render(job)
+    assert getattr(pydyf.PDF.write, "once", False)
+    assert len(PdfReader(io.BytesIO(once)).pages) >= 3
+    assert once == plain
+    assert 0 < len(deflated) < plain_deflates
+
+
 def test_cached_page_references_follow_added_pages() -> None:
     pdf_worker.cache_page_references()
     pdf = pydyf.PDF()
