@@ -47,6 +47,8 @@ GAP_COLUMNS = (
 # A population query yields one row per population unit: the record that unit is, in the columns of a
 # gap (without message and certainty). A gap belongs to the unit with its kind and record_id whose
 # asset_id, vuln_id and identity_id are each NULL or equal to the gap's (checks/sampling.py).
+_UNBOUNDED = 2**62  # a population larger than any sample design
+DRAW_IN_ONE_PASS = 10_000  # samples up to this size are drawn in the pass that counts (`_population`)
 POPULATION_COLUMNS = ("kind", "record_id", "_source", "_rec", "_line", "asset_id", "vuln_id", "identity_id")
 # Gaps in risk order (docs/report.md, "Gap risk"): unexcepted first, riskiest first, then a total
 # order on the cited record, so that the first N listed are the riskiest and the output is stable.
@@ -532,21 +534,36 @@ def _tolerance_note(deviation: Deviation) -> str:
 
 def _population(ctx: CheckContext, population_sql: str, params: Params) -> int:
     """Count the population and store its audit sample in a_sample: the `sample_size` units with the
-    lowest rank sha256(seed || ':' || key), seed = sample_seed(digest, control)."""
+    lowest rank sha256(seed || ':' || key), seed = sample_seed(digest, control), in the order
+    rank, _source, _rec. Up to DRAW_IN_ONE_PASS units, one pass over the population does both: the
+    count and the lowest `size` units (`min_by` with a count keeps them in that order, NULLs last as
+    ORDER BY puts them), where a count and then a sorted draw evaluated the population query twice
+    (0.7 s of the checks' 9 s at a million findings, one check at a time). Larger designs (a policy
+    that samples nearly everything) count, then sort."""
     units = f"SELECT {', '.join(POPULATION_COLUMNS)} FROM ({population_sql})"
-    population = scalar(ctx, f"SELECT count(*) FROM ({units})", params)
-    size = sample_size(population, ctx.policy.sampling)
-    if size == 0:
-        return population
+    size = sample_size(_UNBOUNDED, ctx.policy.sampling)  # the design size: n for any population above it
+    population = scalar(ctx, f"SELECT count(*) FROM ({units})", params) if size > DRAW_IN_ONE_PASS else None
+    if population == 0:
+        return 0
     # the engine creates a_sample afresh per assessment; a check run on its own creates it here
     ctx.con.execute(SAMPLE_DDL.replace("CREATE OR REPLACE TABLE", "CREATE TABLE IF NOT EXISTS"))
-    control, seed = params.add(ctx.control_id), params.add(sample_seed(ctx.digest, ctx.control_id))
-    insert = (
-        f"INSERT INTO a_sample SELECT {control}, {', '.join(POPULATION_COLUMNS)}, key, sha256({seed} || ':' || key) "
-        f"AS rank FROM (SELECT *, {SAMPLE_KEY} AS key FROM ({units})) ORDER BY rank, _source, _rec LIMIT {int(size)}"
+    seed = params.add(sample_seed(ctx.digest, ctx.control_id))
+    ranked = f"SELECT *, sha256({seed} || ':' || key) AS rank FROM (SELECT *, {SAMPLE_KEY} AS key FROM ({units}))"
+    if population is not None:
+        control = params.add(ctx.control_id)
+        insert = f"INSERT INTO a_sample SELECT {control}, * FROM ({ranked}) ORDER BY rank, _source, _rec LIMIT {size}"
+        ctx.con.execute(insert, params.for_sql(insert))
+        return population
+    fields = ", ".join(f"{c} := {c}" for c in (*POPULATION_COLUMNS, "key", "rank"))
+    lowest = f"min_by(struct_pack({fields}), struct_pack(rank := rank, _source := _source, _rec := _rec), {size})"
+    draw = f"CREATE OR REPLACE TEMP TABLE _draw AS SELECT count(*) AS population, {lowest} AS drawn FROM ({ranked})"
+    ctx.con.execute(draw, params.for_sql(draw))
+    ctx.con.execute(
+        "INSERT INTO a_sample SELECT $c, unnest(drawn, recursive := true) FROM _draw", {"c": ctx.control_id}
     )
-    ctx.con.execute(insert, params.for_sql(insert))
-    return population
+    row = ctx.con.execute("SELECT population FROM _draw").fetchone()
+    ctx.con.execute("DROP TABLE _draw")
+    return int(row[0]) if row else 0
 
 
 def _gap(ctx: CheckContext, row: tuple[Any, ...]) -> Gap:

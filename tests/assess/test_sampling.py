@@ -12,6 +12,7 @@ import pytest
 from reporter.assess.engine import AssessOptions, assess
 from reporter.bundle.load import load_bundle
 from reporter.catalog.loader import load_library
+from reporter.checks import base
 from reporter.checks.sampling import design_size, sample_size
 from reporter.models.policy import PolicyFile, SamplingPolicy
 from reporter.models.results import Assessment, ControlResult, Gap, SampleRecord, SampleResult
@@ -163,3 +164,37 @@ def test_the_worked_example_in_the_docs_is_the_q3_sample(q3: Assessment) -> None
     assert f"printf '%s' \"{q3.bundle.digest}:VER-01\" | sha256sum" in docs
     assert f"printf '%s' \"{ver01.sample.seed}:{first.key}\" | sha256sum" in docs
     assert f"# → {first.rank[:12]}…" in docs
+
+
+def _samples(policy: SamplingPolicy) -> dict[str, tuple[int, list[tuple[str, str, str, int | None]]]]:
+    loaded = load_bundle(SAMPLES / "northwind-2026-q3")
+    try:
+        loaded.policy = loaded.policy.model_copy(update={"sampling": policy})
+        result = assess(loaded, load_library(), AssessOptions())
+    finally:
+        loaded.close()
+    return {
+        c.control_id: (c.population, [(r.key, r.rank, r.source, r.record) for r in c.sample.records])
+        for c in result.controls
+        if c.sample is not None
+    }
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [SamplingPolicy(), SamplingPolicy(max_size=3), SamplingPolicy(confidence=0.99, tolerable_rate=0.01)],
+    ids=["59", "3", "459"],
+)
+def test_the_one_pass_draw_selects_what_count_then_sort_selects(
+    monkeypatch: pytest.MonkeyPatch, policy: SamplingPolicy
+) -> None:
+    """Samples up to DRAW_IN_ONE_PASS units are drawn in the pass that counts the population (`min_by`
+    with a count); larger designs count, then sort. Both give every control the same population and
+    the same records in the same order, with designs smaller than most populations (59, 3) and one
+    larger than most (459: every unit of those)."""
+    one_pass = _samples(policy)
+    monkeypatch.setattr(base, "DRAW_IN_ONE_PASS", 0)
+    count_then_sort = _samples(policy)
+    assert len(one_pass) > 30
+    assert any(population > len(records) > 0 for population, records in one_pass.values())
+    assert one_pass == count_then_sort
