@@ -104,11 +104,12 @@ def cache_page_references() -> None:
 def serialize_objects_once() -> None:
     """pydyf's `PDF.write` serializes every object twice when the PDF has an identifier (PDF/A
     always does): once to write it, once more for the MD5 of the /ID, each time deflating its
-    stream again at level 9 (the object stream that holds the 46,715 structure elements of a
-    million-finding report among them): 1.7 s of that report's write, 1.2 s with each object's
-    bytes kept. During a write, the bytes of each object the PDF holds are
-    kept after their first serialization; nested direct objects and the temporary ones pydyf makes
-    while serializing are serialized as before. The PDF's bytes are unchanged (tests/report)."""
+    stream again at level 9, the object stream that holds the structure elements among them. A
+    million-finding report's write took 1.7 s, 1.2 s with each object's bytes kept (D113). During a
+    write, the bytes of each object the PDF holds (or adds while writing) are kept after their first
+    serialization; nested direct objects and the temporary ones pydyf makes while serializing are
+    serialized as before. The PDF's bytes are unchanged (tests/report). A pydyf whose classes no
+    longer define `data` themselves is left as it is."""
     import pydyf  # noqa: PLC0415 - loaded with weasyprint
 
     if getattr(pydyf.PDF.write, "once", False):
@@ -119,7 +120,10 @@ def serialize_objects_once() -> None:
     writing: list[bool] = []
 
     def keep(cls: type) -> None:
-        serialize = cls.__dict__["data"].fget
+        own = cls.__dict__.get("data")
+        if not isinstance(own, property) or own.fget is None:
+            return
+        serialize = own.fget
 
         def data(self: Any) -> bytes:
             key = id(self)
