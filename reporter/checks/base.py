@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from reporter.checks.sampling import SAMPLE_KEY, sample_seed, sample_size
+from reporter.checks.sampling import SAMPLE_KEY, planned_size, sample_seed
 from reporter.models.catalog import Condition
 from reporter.models.manifest import Period
 from reporter.models.policy import Policy
@@ -47,7 +47,6 @@ GAP_COLUMNS = (
 # A population query yields one row per population unit: the record that unit is, in the columns of a
 # gap (without message and certainty). A gap belongs to the unit with its kind and record_id whose
 # asset_id, vuln_id and identity_id are each NULL or equal to the gap's (checks/sampling.py).
-_UNBOUNDED = 2**62  # a population larger than any sample design
 DRAW_IN_ONE_PASS = 10_000  # samples up to this size are drawn in the pass that counts (`_population`)
 POPULATION_COLUMNS = ("kind", "record_id", "_source", "_rec", "_line", "asset_id", "vuln_id", "identity_id")
 # Gaps in risk order (docs/report.md, "Gap risk"): unexcepted first, riskiest first, then a total
@@ -541,7 +540,7 @@ def _population(ctx: CheckContext, population_sql: str, params: Params) -> int:
     (0.7 s of the checks' 9 s at a million findings, one check at a time). Larger designs (a policy
     that samples nearly everything) count, then sort."""
     units = f"SELECT {', '.join(POPULATION_COLUMNS)} FROM ({population_sql})"
-    size = sample_size(_UNBOUNDED, ctx.policy.sampling)  # the design size: n for any population above it
+    size = planned_size(ctx.policy.sampling)  # a smaller population is taken whole
     population = scalar(ctx, f"SELECT count(*) FROM ({units})", params) if size > DRAW_IN_ONE_PASS else None
     if population == 0:
         return 0

@@ -33,12 +33,15 @@ def design_size(confidence: float, tolerable_rate: float) -> int:
     return max(1, math.ceil(exact - 1e-9))
 
 
+def planned_size(policy: SamplingPolicy) -> int:
+    """The sample size of any population at least that large: the design size, capped by max_size."""
+    size = design_size(policy.confidence, policy.tolerable_rate)
+    return size if policy.max_size is None else min(size, policy.max_size)
+
+
 def sample_size(population: int, policy: SamplingPolicy) -> int:
     """How many of `population` units the sample takes: all of them when fewer than the design size."""
-    size = design_size(policy.confidence, policy.tolerable_rate)
-    if policy.max_size is not None:
-        size = min(size, policy.max_size)
-    return max(0, min(population, size))
+    return max(0, min(population, planned_size(policy)))
 
 
 def sample_seed(digest: str, control_id: str) -> str:

@@ -117,7 +117,6 @@ def serialize_objects_once() -> None:
     write, add_object = pydyf.PDF.write, pydyf.PDF.add_object
     kept: dict[int, bytes] = {}
     held: set[int] = set()  # ids of the objects of the PDF being written (alive until it is written)
-    writing: list[bool] = []
 
     def keep(cls: type) -> None:
         own = cls.__dict__.get("data")
@@ -140,17 +139,15 @@ def serialize_objects_once() -> None:
         keep(cls)
 
     def add_during_write(self: Any, item: Any) -> Any:
-        if writing:
+        if held:  # a write is under way (a PDF always holds its free object 0)
             held.add(id(item))
         return add_object(self, item)
 
     def write_once(self: Any, *args: Any, **kwargs: Any) -> Any:
         held.update(id(item) for item in self.objects)
-        writing.append(True)
         try:
             return write(self, *args, **kwargs)
         finally:
-            writing.clear()
             held.clear()
             kept.clear()
 
