@@ -163,6 +163,7 @@ def report(
                     findings_ready=early.begin,
                     findings_needed_up_to=early.findings_needed_up_to(),
                     room=early.room(),
+                    room_back=early.done_elsewhere,
                 )
                 try:
                     result = run(bundle, library, options, as_of, max_gaps, exports=wanted)
@@ -223,6 +224,10 @@ class _EarlyStart:
         inputs = self._request.inputs(compared, exports, self._library, findings_min_bytes=findings_size)
         rendering = begin_report(inputs, self._request.formats, self._progress)
         self._begun = rendering, inputs
+
+    def done_elsewhere(self) -> bool:
+        """Whether the report has begun and its renderer process has exited (D114)."""
+        return self._begun is not None and self._begun[0].done_elsewhere()
 
     def started(self) -> tuple[ReportRendering, ReportInputs]:
         if self._begun is None:

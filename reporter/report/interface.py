@@ -88,10 +88,12 @@ Renderer = Callable[[RenderContext], Mapping[str, Payload]]
 @dataclass(frozen=True)
 class Started:
     """A rendering under way in another process: `finish` waits for its files, `stop` ends it (and
-    does nothing once it has finished)."""
+    does nothing once it has finished), `done` says whether the process has exited (its memory is
+    free again; D114)."""
 
     finish: Callable[[], Mapping[str, Payload]]
     stop: Callable[[], None]
+    done: Callable[[], bool]
 
 
 Starter = Callable[[RenderContext], Started]

@@ -70,6 +70,11 @@ class ReportRendering:
         for run in self._started.values():
             run.stop()
 
+    def done_elsewhere(self) -> bool:
+        """Whether every format rendering in another process has exited, so that the memory made room
+        for it (`resident_elsewhere`) is free again (D114)."""
+        return all(run.done() for run in self._started.values())
+
 
 def resident_elsewhere(formats: Iterable[ReportFormat], limits: RenderLimits) -> int:
     """The memory (bytes) the formats that render in other processes need while they run: known before

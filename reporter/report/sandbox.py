@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -98,9 +99,11 @@ def start_pdf(job: PdfJob, limits: RenderLimits) -> PdfRender:
 
 class PdfRender:
     """One renderer subprocess. Its job is handed over as a file on standard input (written before it
-    starts, so no pipe can block either side); its temporary files (WeasyPrint's font folders) go into
-    a directory of our own, removed however it ends: finished, killed at its time or memory limit,
-    or stopped with us."""
+    starts, so no pipe can block either side), and a thread of ours reads its output as it comes, so
+    that it exits as soon as the PDF is written instead of waiting on a full pipe for `result()`:
+    `done()` then says its memory is free (D114). Its temporary files (WeasyPrint's font folders) go
+    into a directory of our own, removed however it ends: finished, killed at its time or memory
+    limit, or stopped with us."""
 
     def __init__(self, job: PdfJob, limits: RenderLimits) -> None:
         self._limits = limits
@@ -131,18 +134,29 @@ class PdfRender:
             shutil.rmtree(self._scratch, ignore_errors=True)
             raise
         self._deadline = time.monotonic() + limits.wall_s
+        self._output: tuple[bytes, bytes] = (b"", b"")
+        self._reader = threading.Thread(target=self._collect, name="pdf-output", daemon=True)
+        self._reader.start()
+
+    def _collect(self) -> None:
+        """The reader thread: the worker's standard output and error, until it exits."""
+        self._output = self._process.communicate()
+
+    def done(self) -> bool:
+        """Whether the renderer has exited and its output is read: it holds no memory any more."""
+        return not self._reader.is_alive()
 
     def result(self) -> bytes:
         """Wait for the PDF (until the wall-clock limit counted from the start)."""
-        try:
-            out, err = self._process.communicate(timeout=max(0.0, self._deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
+        self._reader.join(timeout=max(0.0, self._deadline - time.monotonic()))
+        timed_out = self._reader.is_alive()
+        self.stop()
+        if timed_out:
             raise RenderError(
                 f"PDF rendering did not finish within {self._limits.wall_s:g} s of wall-clock time and was stopped "
                 "(the machine may be overloaded)"
-            ) from None
-        finally:
-            self.stop()
+            )
+        out, err = self._output
         if self._process.returncode == 0 and out.startswith(b"%PDF-"):
             return out
         raise RenderError(_failure(self._process.returncode, err, self._limits))
@@ -151,7 +165,7 @@ class PdfRender:
         """End the renderer if it still runs and remove its temporary files (idempotent)."""
         if self._process.poll() is None:
             self._process.kill()
-            self._process.communicate()
+        self._reader.join()  # the pipes close with the process
         shutil.rmtree(self._scratch, ignore_errors=True)
 
 

@@ -103,6 +103,8 @@ class EvidenceStore:
     def __init__(self, con: duckdb.DuckDBPyConnection, spill: tempfile.TemporaryDirectory[str] | None = None) -> None:
         self.con = con
         self._spill = spill
+        self._limit: int | None = None  # the memory limit in bytes as make_room or take_back last set it
+        self._lent = 0  # bytes make_room lowered the limit by, not taken back
 
     @classmethod
     def create(cls, database: Path | None = None, *, memory_limit: str | None = None) -> EvidenceStore:
@@ -154,15 +156,35 @@ class EvidenceStore:
         PDF renderer), but never below half of it; return the new limit. DuckDB gives back what it
         holds beyond the new limit at once, and spills from then on (D97). When it cannot free
         enough, the limit stays as it was: this only keeps the run's processes together smaller."""
-        limit = self.memory_limit()
+        limit = self._limit_bytes()
         if limit is None or elsewhere <= 0:
             return limit
         lowered = max(limit - elsewhere, limit // 2)
         try:
-            self.con.execute("SET memory_limit = $m", {"m": f"{lowered}B"})
+            self._set_limit(lowered)
         except duckdb.OutOfMemoryException:
             return limit
-        return self.memory_limit()
+        self._lent += limit - lowered
+        return lowered
+
+    def take_back(self, share: float) -> int | None:
+        """Raise the memory limit again by `share` of the room `make_room` made, once the process it
+        was made for has exited (D114); the rest stays lent. Return the new limit."""
+        limit, amount = self._limit_bytes(), int(self._lent * share)
+        if limit is None or amount <= 0:
+            return limit
+        self._set_limit(limit + amount)
+        self._lent = 0
+        return limit + amount
+
+    def _limit_bytes(self) -> int | None:
+        """The memory limit in bytes: as this store last set it, else as DuckDB reports it (to a
+        tenth of its unit, which would lose up to 50 MiB each time the limit moves)."""
+        return self._limit if self._limit is not None else self.memory_limit()
+
+    def _set_limit(self, limit: int) -> None:
+        self.con.execute("SET memory_limit = $m", {"m": f"{limit}B"})
+        self._limit = limit
 
     def compact(self) -> None:
         """Write what has been loaded to the database file, compressed (DuckDB's CHECKPOINT):

@@ -67,6 +67,23 @@ def test_the_store_makes_room_for_another_process_but_keeps_half_its_limit() -> 
         evidence.close()
 
 
+def test_the_store_takes_back_a_share_of_the_room_it_made() -> None:
+    # D114: once the renderer has exited, the store raises its limit again by a share of the room it
+    # made, counted from the limits it set itself, not from DuckDB's rounded report of them
+    evidence = store.EvidenceStore.create(memory_limit="2GB")  # DuckDB reports 1.8 GiB for 2e9 bytes
+    try:
+        reported = evidence.memory_limit()
+        assert evidence.take_back(0.5) == reported  # no room made: nothing to take back
+        lowered = evidence.make_room(768 * 2**20)
+        assert lowered == reported - 768 * 2**20  # exact, though DuckDB reports it as 1.0 GiB
+        assert evidence.take_back(0.0) == lowered
+        assert evidence.take_back(0.5) == lowered + 384 * 2**20  # 1,530,082,099 bytes: 1.4 GiB, not 1.3
+        assert evidence.con.execute("SELECT current_setting('memory_limit')").fetchone() == ("1.4 GiB",)
+        assert evidence.take_back(0.5) == 1530082099  # the other half stays lent
+    finally:
+        evidence.close()
+
+
 class _FullStore:
     """A connection whose store cannot free enough memory for a lower limit."""
 

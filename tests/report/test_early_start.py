@@ -182,6 +182,64 @@ def test_the_store_makes_room_for_the_renderer_as_the_exports_begin(
         assert limits == [("findings.csv", "2.0 GiB"), ("ledger.csv", "2.0 GiB")]
 
 
+@pytest.mark.parametrize("exited", [True, False])
+def test_the_store_takes_half_its_room_back_once_the_renderer_has_exited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exited: bool
+) -> None:
+    # D114: asked before each export after the room was made; once the renderer has exited, the store
+    # takes half of the room back for the exports left (all of it put ten million findings over the
+    # peak target). While the renderer runs, the limit stays lowered.
+    limits: list[tuple[str, str]] = []
+    renderer_running = [True]
+
+    def current(con: duckdb.DuckDBPyConnection) -> str:
+        row = con.execute("SELECT current_setting('memory_limit')").fetchone()
+        return str(row[0]) if row else ""
+
+    findings_csv, ledger_csv = pipeline.findings_csv, pipeline.ledger_csv
+
+    def traced_findings(con: duckdb.DuckDBPyConnection, assessment: Assessment, spool: Path | None = None) -> Payload:
+        limits.append(("findings.csv", current(con)))
+        return findings_csv(con, assessment, spool)
+
+    def traced_ledger(con: duckdb.DuckDBPyConnection, spool: Path | None) -> Payload:
+        limits.append(("ledger.csv", current(con)))
+        return ledger_csv(con, spool)
+
+    def findings_ready(assessment: Assessment, exports: Mapping[str, Payload], size: int) -> None:
+        renderer_running[0] = not exited  # the renderer begins here; exited = done by the next export
+
+    monkeypatch.setattr(pipeline, "findings_csv", traced_findings)
+    monkeypatch.setattr(pipeline, "ledger_csv", traced_ledger)
+    wanted = ExportRequest(
+        spool=tmp_path,
+        findings_ready=findings_ready,
+        room=1024 * 2**20,
+        room_back=lambda: not renderer_running[0],
+    )
+    run = assess_bundle(MINIMAL, LoadOptions(memory_limit="2GiB"), load_library(), AssessOptions(), exports=wanted)
+    assert run.assessment is not None
+    back = "1.5 GiB" if exited else "1.0 GiB"
+    assert limits == [("findings.csv", "1.0 GiB"), ("ledger.csv", back)]
+
+
+def test_the_report_asks_whether_its_renderer_has_exited(tmp_path: Path) -> None:
+    """`report` passes room_back: False before the report begins, then whether the PDF worker exited."""
+    request = prepare("pdf", logo=None, title=None, classification=None, environ={"SOURCE_DATE_EPOCH": EPOCH})
+    library = load_library()
+    early = report_cmd._EarlyStart(request, [], library, None)
+    assert not early.done_elsewhere()  # nothing begun yet
+    run = assess_bundle(MINIMAL, LoadOptions(), library, AssessOptions(), exports=ExportRequest(spool=tmp_path))
+    assert run.assessment is not None
+    early.begin(run.assessment, run.exports, payload_size(run.exports["findings.csv"]))
+    try:
+        rendering, _ = early.started()
+        rendering.finish(run.exports)  # waits for the worker
+        assert early.done_elsewhere()
+    finally:
+        early.stop()
+
+
 def test_only_the_pdf_asks_the_store_for_room() -> None:
     limits = RenderLimits()
     for formats, room in (("html,pdf", limits.resident_mib * 2**20), ("pdf", limits.resident_mib * 2**20)):

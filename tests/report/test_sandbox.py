@@ -130,6 +130,29 @@ def test_a_started_renderer_can_be_stopped_and_leaves_nothing(monkeypatch: pytes
     assert not scratch.exists()
 
 
+def test_the_renderer_exits_before_its_pdf_is_asked_for() -> None:
+    """D114: the PDF is read as the worker writes it, so the worker exits (and frees its memory) as soon
+    as it has rendered, even when the PDF is larger than a pipe holds; before, it waited on the full
+    pipe until the caller asked for the result, and `report` could not take the store's room back."""
+    import hashlib
+    import time
+
+    from reporter.report.sandbox import start_pdf
+
+    # 256 KiB that deflate cannot shrink: the PDF is well over a pipe's 64 KiB
+    blob = b"".join(hashlib.sha256(str(i).encode()).digest() for i in range(8192))
+    job = PdfJob(PAGE.format("<p>x</p>"), (PdfAttachment("blob.bin", "b", blob),), CREATED)
+    run = start_pdf(job, RenderLimits())
+    deadline = time.monotonic() + 120
+    while not run.done() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert run.done()
+    pdf = run.result()
+    assert pdf.startswith(b"%PDF-")
+    assert len(pdf) > 4 * 65536
+    assert PdfReader(io.BytesIO(pdf)).attachments == {"blob.bin": [blob]}
+
+
 def test_cached_page_references_leave_the_pdf_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
     """The worker keeps pydyf's tuple of page references instead of rebuilding it for every tagged
     element (pdf_worker.cache_page_references): a multi-page tagged PDF comes out byte for byte the

@@ -60,7 +60,7 @@ def render(ctx: RenderContext) -> dict[str, bytes]:
 def start(ctx: RenderContext) -> Started:
     """report.pdf, rendering in its subprocess while the caller goes on."""
     run = start_pdf(job(ctx), ctx.inputs.limits)
-    return Started(lambda: {"report.pdf": run.result()}, run.stop)
+    return Started(lambda: {"report.pdf": run.result()}, run.stop, run.done)
 
 
 def resident(limits: RenderLimits) -> int:
