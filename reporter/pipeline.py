@@ -60,8 +60,8 @@ class ExportRequest:
     to which the caller needs the file itself (the PDF's attachment cap), it is called before
     findings.csv is written instead, with exports that do not hold it yet and that bound as its size
     (D110). `room_back()` is asked before each export after the room was made, and once more after
-    the last: once it is true (the process has exited), the store takes its room back for what is
-    left (D114)."""
+    the last: once it is true (the process has exited), the store takes half of that room back for
+    what is left (D114)."""
 
     spool: Path | None = None
     explorer: bool = True
@@ -114,49 +114,37 @@ def _exports(
     report = progress or no_progress
     files: dict[str, Payload] = {}
     ready = wanted.findings_ready
-    room = _Room(loaded, wanted.room_back)
     if ready is not None:
         # the caller's renderer will run beside the exports: the store makes room for it now, before the
         # exports fill its limit again with the blocks they read and the caller builds its view (D111)
-        room.make(wanted.room)
+        loaded.store.make_room(wanted.room)
     if ready is not None and wanted.findings_needed_up_to is not None:
         at_least = findings_min_bytes(con)
         if at_least > wanted.findings_needed_up_to:  # not needed: begin now, and write it beside the PDF
             ready(assessment, {}, at_least)
             ready = None
     for done, (name, export) in enumerate(steps):
-        room.take_back_when_free()
+        _take_back_when_free(loaded, wanted.room_back)
         report(f"exporting {name}", done, len(steps))
         files[name] = export()
         if name == "findings.csv" and ready is not None:
             ready(assessment, dict(files), payload_size(files[name]))
-    room.take_back_when_free()  # for what follows (keep_derived with --db)
+    _take_back_when_free(loaded, wanted.room_back)  # for what follows (keep_derived with --db)
     return files
 
 
 _TAKEN_BACK = 0.5  # of the room lent to the renderer, taken back once it has exited (D114)
 
 
-class _Room:
-    """The memory the store lends the caller's renderer while the exports are written (D97, D111), of
-    which it takes half back once the renderer has exited (D114). The exports left then sort with
-    more memory instead of spilling beside a process that is gone: at ten million findings ledger.csv
-    took 34.6 s instead of 47.5 to 54.8 s. Only half: an export's sort holds about 550 MB beside the
-    store's limit, more than the assessment does, and with all of the room back ten million findings
-    peaked at 2,392 to 2,416 MB, over 2.5 × 10⁹ bytes (2,003 to 2,016 MB with half; performance.md)."""
-
-    def __init__(self, loaded: LoadedBundle, free: Callable[[], bool] | None) -> None:
-        self._store, self._free = loaded.store, free
-        self._lent = False
-
-    def make(self, size: int) -> None:
-        self._store.make_room(size)
-        self._lent = size > 0
-
-    def take_back_when_free(self) -> None:
-        if self._lent and self._free is not None and self._free():
-            self._store.take_back(_TAKEN_BACK)
-            self._lent = False
+def _take_back_when_free(loaded: LoadedBundle, free: Callable[[], bool] | None) -> None:
+    """Once the caller's renderer has exited, the store takes back half of the room it made for it
+    (D97, D111; D114; nothing once taken). The exports left then sort with more memory instead of
+    spilling beside a process that is gone: at ten million findings ledger.csv took 34.6 s instead of
+    47.5 to 54.8 s. Only half: an export's sort holds about 550 MB beside the store's limit, more than
+    the assessment does, and with all of the room back ten million findings peaked at 2,392 to 2,416
+    MB, over 2.5 × 10⁹ bytes (2,003 to 2,016 MB with half; performance.md)."""
+    if free is not None and free():
+        loaded.store.take_back(_TAKEN_BACK)
 
 
 def _database(options: LoadOptions) -> AbstractContextManager[Path | None]:

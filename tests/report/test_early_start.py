@@ -4,7 +4,7 @@ early start must not change a byte, and a failure after it must end the renderer
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -142,13 +142,9 @@ def test_a_report_begun_before_findings_csv_writes_the_same_bytes(tmp_path: Path
     ]
 
 
-@pytest.mark.parametrize("begins", [True, False])
-def test_the_store_makes_room_for_the_renderer_as_the_exports_begin(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, begins: bool
-) -> None:
-    # D97: the store lowers its limit by what the renderer needs while the other exports are written;
-    # D111: from the first export on, so that neither the exports nor the view that findings_ready
-    # builds are added to a store at its full limit. Nothing begins, nothing is lowered.
+def _trace_export_limits(monkeypatch: pytest.MonkeyPatch) -> tuple[list[tuple[str, str]], Callable[[], str]]:
+    """Record the store's memory limit as each of findings.csv and ledger.csv is exported; the list,
+    and a reading of the limit now (once findings.csv has begun)."""
     limits: list[tuple[str, str]] = []
     stores: list[duckdb.DuckDBPyConnection] = []
 
@@ -167,11 +163,23 @@ def test_the_store_makes_room_for_the_renderer_as_the_exports_begin(
         limits.append(("ledger.csv", current(con)))
         return ledger_csv(con, spool)
 
-    def findings_ready(assessment: Assessment, exports: Mapping[str, Payload], size: int) -> None:
-        limits.append(("findings_ready", current(stores[0])))
-
     monkeypatch.setattr(pipeline, "findings_csv", traced_findings)
     monkeypatch.setattr(pipeline, "ledger_csv", traced_ledger)
+    return limits, lambda: current(stores[0])
+
+
+@pytest.mark.parametrize("begins", [True, False])
+def test_the_store_makes_room_for_the_renderer_as_the_exports_begin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, begins: bool
+) -> None:
+    # D97: the store lowers its limit by what the renderer needs while the other exports are written;
+    # D111: from the first export on, so that neither the exports nor the view that findings_ready
+    # builds are added to a store at its full limit. Nothing begins, nothing is lowered.
+    limits, current = _trace_export_limits(monkeypatch)
+
+    def findings_ready(assessment: Assessment, exports: Mapping[str, Payload], size: int) -> None:
+        limits.append(("findings_ready", current()))
+
     wanted = ExportRequest(spool=tmp_path, findings_ready=findings_ready if begins else None, room=512 * 2**20)
     options = LoadOptions(memory_limit="2GiB")
     run = assess_bundle(MINIMAL, options, load_library(), AssessOptions(), exports=wanted)
@@ -189,28 +197,12 @@ def test_the_store_takes_half_its_room_back_once_the_renderer_has_exited(
     # D114: asked before each export after the room was made; once the renderer has exited, the store
     # takes half of the room back for the exports left (all of it put ten million findings over the
     # peak target). While the renderer runs, the limit stays lowered.
-    limits: list[tuple[str, str]] = []
+    limits, _ = _trace_export_limits(monkeypatch)
     renderer_running = [True]
-
-    def current(con: duckdb.DuckDBPyConnection) -> str:
-        row = con.execute("SELECT current_setting('memory_limit')").fetchone()
-        return str(row[0]) if row else ""
-
-    findings_csv, ledger_csv = pipeline.findings_csv, pipeline.ledger_csv
-
-    def traced_findings(con: duckdb.DuckDBPyConnection, assessment: Assessment, spool: Path | None = None) -> Payload:
-        limits.append(("findings.csv", current(con)))
-        return findings_csv(con, assessment, spool)
-
-    def traced_ledger(con: duckdb.DuckDBPyConnection, spool: Path | None) -> Payload:
-        limits.append(("ledger.csv", current(con)))
-        return ledger_csv(con, spool)
 
     def findings_ready(assessment: Assessment, exports: Mapping[str, Payload], size: int) -> None:
         renderer_running[0] = not exited  # the renderer begins here; exited = done by the next export
 
-    monkeypatch.setattr(pipeline, "findings_csv", traced_findings)
-    monkeypatch.setattr(pipeline, "ledger_csv", traced_ledger)
     wanted = ExportRequest(
         spool=tmp_path,
         findings_ready=findings_ready,
