@@ -147,3 +147,35 @@ def test_unknown_reference_names_the_kind_in_the_singular(
     builder.write()
     report = validate_bundle(tmp_path, LoadOptions(limits=Limits()))
     assert any(i.message.startswith(words) for i in report.issues), [i.message for i in report.issues]
+
+
+def test_references_of_two_kinds_in_one_file_are_capped_kind_by_kind(tmp_path: Path) -> None:
+    """The reference fields that name assets are checked in one query (D115); a Trivy report yields
+    findings and a scan from one file, and each kind's unknown assets keep their own cap and summary."""
+    builder = minimal_valid(tmp_path)
+    sample = Path(__file__).parent / "fixtures" / "tool-samples" / "trivy-json" / "trivy-image-centos-7.json"
+    builder.add_raw("trivy.json", sample.read_bytes(), format="trivy-json")
+    builder.write()
+    report = validate_bundle(tmp_path, LoadOptions(limits=Limits(max_issues_per_group=2)))
+    unknown = [i for i in report.issues if i.code == "ref.unknown-asset"]
+    assert {(i.file, i.field) for i in unknown} == {("trivy.json", "asset_id")}
+    listed = [i for i in unknown if i.more is None]
+    assert [i.record for i in listed] == [1, 1, 2]  # the scan's record 1; the findings' records 1 and 2
+    [summary] = [i for i in unknown if i.more is not None]
+    assert summary.message == f"{summary.more} more records with this problem (first 2 listed)"
+    assert summary.more >= 1
+
+
+def test_a_record_with_more_bad_references_than_the_cap_keeps_the_lowest_ids(tmp_path: Path) -> None:
+    builder = minimal_valid(tmp_path)
+    ghosts = ["f-ghost-c", "f-ghost-a", "f-ghost-b"]
+    _replace(builder, "deployments", [example("deployments", finding_ids=ghosts)])
+    builder.write()
+    report = validate_bundle(tmp_path, LoadOptions(limits=Limits(max_issues_per_group=2)))
+    unknown = [i for i in report.issues if i.code == "ref.unknown-finding" and i.file == "deployments.jsonl"]
+    assert [i.message for i in unknown] == [
+        "refers to finding 'f-ghost-a', which is not in the bundle",
+        "refers to finding 'f-ghost-b', which is not in the bundle",
+        "1 more records with this problem (first 2 listed)",
+    ]
+    assert {i.field for i in unknown} == {"finding_ids"}

@@ -18,7 +18,7 @@ class _Rule:
     params: Params
     code: str
     severity: IssueSeverity
-    field: str
+    field: str | None  # None: the query gives each row's kind and field (`_kind`, `_field`)
     message: str
 
 
@@ -31,8 +31,12 @@ class Collector:
         self.issues: list[Issue] = []
         self._deferred: list[_Rule] | None = [] if deferred else None
 
-    def run(self, sql: str, params: Params, code: str, severity: IssueSeverity, field: str, message: str) -> None:
-        """`sql` selects (_source, _rec, _line, detail); `message` formats {detail}."""
+    def run(
+        self, sql: str, params: Params, code: str, severity: IssueSeverity, field: str | None, message: str
+    ) -> None:
+        """`sql` selects (_source, _rec, _line, detail), and `_kind` and `_field` too when `field` is
+        None (one query for the fields of several kinds); `message` formats {detail}. The cap is per
+        file, and per kind and field: one query for several fields caps each as its own rule would."""
         rule = _Rule(sql, params, code, severity, field, message)
         if self._deferred is not None:
             self._deferred.append(rule)
@@ -48,14 +52,20 @@ class Collector:
         return self.issues
 
     def _issues(self, con: duckdb.DuckDBPyConnection, rule: _Rule) -> list[Issue]:
+        several = rule.field is None
+        columns = "_kind, _field" if several else "NULL AS _kind, NULL::VARCHAR AS _field"
+        group = "_source, _kind, _field" if several else "_source"
+        # detail breaks ties: a record with several bad references keeps the same ones at the cap
         wrapped = (
-            f"SELECT _source, _rec, _line, detail, count(*) OVER (PARTITION BY _source) AS total "
-            f"FROM ({rule.sql}) QUALIFY row_number() OVER (PARTITION BY _source ORDER BY _rec) <= {int(self.cap)} "
-            f"ORDER BY _source, _rec"
+            f"SELECT _source, _rec, _line, detail, {columns}, "
+            f"count(*) OVER (PARTITION BY {group}) AS total FROM ({rule.sql}) "
+            f"QUALIFY row_number() OVER (PARTITION BY {group} ORDER BY _rec, detail) <= {int(self.cap)} "
+            f"ORDER BY {group}, _rec, detail"
         )
         issues: list[Issue] = []
-        summarised: set[str] = set()
-        for source, rec, line, detail, total in con.execute(wrapped, rule.params.values).fetchall():
+        summarised: set[tuple[str, str | None, str | None]] = set()
+        for source, rec, line, detail, kind, named, total in con.execute(wrapped, rule.params.values).fetchall():
+            field: str | None = (named if several else rule.field) or None
             issues.append(
                 Issue(
                     code=rule.code,
@@ -63,18 +73,18 @@ class Collector:
                     file=source,
                     record=rec,
                     line=line,
-                    field=rule.field or None,
+                    field=field,
                     message=rule.message.format(detail=detail),
                 )
             )
-            if total > self.cap and source not in summarised:
-                summarised.add(source)
+            if total > self.cap and (source, kind, field) not in summarised:
+                summarised.add((source, kind, field))
                 issues.append(
                     Issue(
                         code=rule.code,
                         severity=rule.severity,
                         file=source,
-                        field=rule.field or None,
+                        field=field,
                         more=total - self.cap,
                         message=f"{total - self.cap} more records with this problem (first {self.cap} listed)",
                     )

@@ -17,7 +17,7 @@ from reporter.models.manifest import Manifest
 from reporter.models.policy import Policy
 from reporter.store.columns import columns_of
 from reporter.store.parallel import default_workers
-from reporter.store.sql import Params, ident
+from reporter.store.sql import Params, ident, literal
 from reporter.store.store import EvidenceStore
 
 ERROR, WARNING = IssueSeverity.ERROR, IssueSeverity.WARNING
@@ -78,8 +78,7 @@ def check_integrity(
     if control_ids:
         _control_ids(out, control_ids)
     _duplicate_ids(out)
-    for ref in REFS:
-        _reference(out, ref)
+    _references(out)
     _asset_consistency(out)
     _after_collection(out, manifest)
     _time_order(out)
@@ -156,25 +155,30 @@ def _duplicate_ids(out: Collector) -> None:
         )
 
 
-def _reference(out: Collector, ref: Ref) -> None:
-    targets = " UNION ALL ".join(f"SELECT id FROM {ident(t)}" for t in ref.targets)
-    if "assets" in ref.targets:  # an ambiguous asset key is reported once, as ref.ambiguous-asset
-        targets += " UNION ALL SELECT key FROM asset_key_map WHERE asset_id IS NULL"
-    column = ident(ref.field)
+def _references(out: Collector) -> None:
+    """Every reference field that points to the same kinds is checked in one query, so the targets'
+    ids are read and hashed once, not once per field (D115): at a million findings the four fields
+    that name findings took 0.06 s together against 0.19 s one by one."""
+    groups: dict[tuple[tuple[str, ...], str], list[Ref]] = {}
+    for ref in REFS:
+        groups.setdefault((ref.targets, ref.code), []).append(ref)
+    for (targets, code), refs in groups.items():
+        known = " UNION ALL ".join(f"SELECT id FROM {ident(t)}" for t in targets)
+        if "assets" in targets:  # an ambiguous asset key is reported once, as ref.ambiguous-asset
+            known += " UNION ALL SELECT key FROM asset_key_map WHERE asset_id IS NULL"
+        referring = " UNION ALL ".join(_referring(ref) for ref in refs)
+        sql = f"SELECT _source, _rec, _line, _kind, _field, ref AS detail FROM ({referring}) WHERE ref NOT IN ({known})"
+        what = " or ".join((t[:-3] + "y" if t.endswith("ies") else t[:-1]).replace("_", " ") for t in targets)
+        out.run(sql, Params(), code, ERROR, None, f"refers to {what} '{{detail}}', which is not in the bundle")
+
+
+def _referring(ref: Ref) -> str:
+    """The references one field makes: (_source, _rec, _line, _kind, _field, ref)."""
+    column, kind = ident(ref.field), ident(ref.kind)
+    head = f"SELECT _source, _rec, _line, {literal(ref.kind)} AS _kind, {literal(ref.field)} AS _field"
     if ref.many:
-        source = f"SELECT _source, _rec, _line, unnest({column}) AS ref FROM {ident(ref.kind)}"
-    else:
-        source = f"SELECT _source, _rec, _line, {column} AS ref FROM {ident(ref.kind)} WHERE {column} IS NOT NULL"
-    sql = f"SELECT _source, _rec, _line, ref AS detail FROM ({source}) WHERE ref NOT IN ({targets})"
-    what = " or ".join((t[:-3] + "y" if t.endswith("ies") else t[:-1]).replace("_", " ") for t in ref.targets)
-    out.run(
-        sql,
-        Params(),
-        ref.code,
-        ERROR,
-        ref.field,
-        f"refers to {what} '{{detail}}', which is not in the bundle",
-    )
+        return f"{head}, unnest({column}) AS ref FROM {kind}"
+    return f"{head}, {column} AS ref FROM {kind} WHERE {column} IS NOT NULL"
 
 
 # A duplicated id is reported once (record.duplicate-id); references resolve to its first record so

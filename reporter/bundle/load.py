@@ -22,7 +22,9 @@ def load_bundle(path: Path, options: LoadOptions | None = None) -> LoadedBundle:
     options = options or LoadOptions()
     opened = open_bundle(path, options.limits)
     try:
-        store = EvidenceStore.create(options.database, memory_limit=options.memory_limit)
+        store = EvidenceStore.create(
+            options.database, memory_limit=options.memory_limit, evidence_bytes=sum(opened.files.values())
+        )
     except BaseException:
         opened.close()
         raise

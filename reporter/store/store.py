@@ -18,7 +18,7 @@ from reporter.importers.interface import ImportedRecord
 from reporter.models.issues import Issue, IssueSeverity
 from reporter.models.kinds import KINDS, KindSpec
 from reporter.store import documents, staging
-from reporter.store.columns import META_COLUMNS, columns_of
+from reporter.store.columns import META_COLUMNS, ColumnSpec, columns_of
 from reporter.store.csvlines import with_csv_lines
 from reporter.store.messages import hit_issues
 from reporter.store.rules import RuleHit, stored_expression, validation_query
@@ -63,6 +63,10 @@ def _machine_memory() -> int | None:
 # The units DuckDB reports a memory setting in (current_setting('memory_limit') gives '1.8 GiB').
 _UNITS = {"bytes": 1, "KiB": 1024, "MiB": MIB, "GiB": GIB, "TiB": 1024 * GIB, "PiB": 1024**2 * GIB}
 
+# Evidence under this share of the memory limit keeps its identifier columns uncompressed (D115).
+PLAIN_IDS_SHARE = 0.25
+_ID_SUFFIXES = ("_id", "_ids", "_ref", "_refs")
+
 # The write-ahead log size at which DuckDB checkpoints the store (D91).
 CHECKPOINT_THRESHOLD = "256MiB"
 
@@ -82,6 +86,17 @@ def session(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
         other.close()
         raise
     return other
+
+
+def _storage(column: ColumnSpec, plain_ids: bool) -> str:
+    """The column's storage clause: identifiers (`id`, `*_id(s)`, `*_ref(s)`) of evidence that is
+    small against the memory limit are kept uncompressed. DuckDB's dict_fsst compression of these
+    mostly distinct strings costs about 0.6 s of a million findings' 5 s load, for memory that a store
+    of that size does not need; at three million findings and more it keeps the peak down (D115)."""
+    identifier = column.name == "id" or column.name.endswith(_ID_SUFFIXES)
+    if plain_ids and identifier and column.scalar in ("string", "list"):
+        return " USING COMPRESSION uncompressed"
+    return ""
 
 
 _SOURCES_DDL = """
@@ -107,9 +122,12 @@ class EvidenceStore:
         self._lent = 0  # bytes make_room lowered the limit by, not taken back
 
     @classmethod
-    def create(cls, database: Path | None = None, *, memory_limit: str | None = None) -> EvidenceStore:
+    def create(
+        cls, database: Path | None = None, *, memory_limit: str | None = None, evidence_bytes: int | None = None
+    ) -> EvidenceStore:
         """A new store (a database file in a private temporary directory, or at `database`) with
-        every kind's table.
+        every kind's table. With `evidence_bytes` under PLAIN_IDS_SHARE of the memory limit, the
+        tables' identifier columns are stored uncompressed (D115).
 
         DuckDB spills to disk beyond its memory limit (default: `default_memory_limit()`, an
         eighth of the machine's memory, 1 GB to MAX_DEFAULT_GB); the spill directory is a private
@@ -138,7 +156,9 @@ class EvidenceStore:
             spill.cleanup()
             raise
         store = cls(con, spill)
-        store._create_schema()
+        limit = store.memory_limit()
+        plain = evidence_bytes is not None and limit is not None and evidence_bytes < limit * PLAIN_IDS_SHARE
+        store._create_schema(plain_ids=plain)
         return store
 
     def memory_limit(self) -> int | None:
@@ -200,9 +220,9 @@ class EvidenceStore:
             self._spill.cleanup()
             self._spill = None
 
-    def _create_schema(self) -> None:
+    def _create_schema(self, *, plain_ids: bool) -> None:
         for spec in KINDS.values():
-            cols = [f"{ident(c.name)} {c.duck_type}" for c in columns_of(spec.model)]
+            cols = [f"{ident(c.name)} {c.duck_type}{_storage(c, plain_ids)}" for c in columns_of(spec.model)]
             cols += [f"{ident(name)} {kind}" for name, kind in META_COLUMNS]
             self.con.execute(f"CREATE TABLE {ident(spec.name)} ({', '.join(cols)})")
         self.con.execute(_SOURCES_DDL)
