@@ -22,7 +22,7 @@ from reporter.assess.sampling import build_sample
 from reporter.bundle.interface import LoadedBundle, Progress, no_progress
 from reporter.catalog.library import Library
 from reporter.catalog.status import framework_status
-from reporter.checks.base import GAPS_DDL, SAMPLE_DDL, CheckContext, CheckOutcome, bundle_conditions
+from reporter.checks.base import SAMPLE_DDL, CheckContext, CheckOutcome, bundle_conditions, gaps_ddl
 from reporter.checks.registry import get_check
 from reporter.metrics import compute_metrics
 from reporter.models.catalog import Control
@@ -67,7 +67,7 @@ def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> As
         derive.DeriveInput(policy=loaded.policy, period=manifest.period, as_of=as_of),
         lambda done, total: progress("deriving the ledger", done, total),
     )
-    con.execute(GAPS_DDL)
+    con.execute(gaps_ddl(plain=loaded.store.plain_ids))
     con.execute(SAMPLE_DDL)
     context = CheckContext(
         con=con,

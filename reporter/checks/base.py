@@ -66,6 +66,22 @@ CREATE OR REPLACE TABLE a_gaps (
     internet_facing BOOLEAN, asset_importance VARCHAR, identity_privileged BOOLEAN, days_overdue INTEGER,
     open_at_as_of BOOLEAN, risk_rank INTEGER, risk VARCHAR
 )"""
+# The gaps' mostly distinct strings: stored uncompressed where the store keeps its identifiers so (D115).
+_PLAIN_GAP_COLUMNS = ("record_id", "message", "asset_id", "vuln_id", "identity_id")
+
+
+def gaps_ddl(*, plain: bool) -> str:
+    """The gaps table; with `plain`, its identifiers and messages are not compressed (D115): at a
+    million findings the checks write 1.3 million gaps, and compressing these columns as they are
+    written cost about a second of the assessment's 22 s."""
+    if not plain:
+        return GAPS_DDL
+    ddl = GAPS_DDL
+    for column in _PLAIN_GAP_COLUMNS:
+        ddl = ddl.replace(f" {column} VARCHAR,", f" {column} VARCHAR USING COMPRESSION uncompressed,")
+    return ddl
+
+
 # Each control's audit sample: the population units with the lowest ranks (checks/sampling.py).
 SAMPLE_DDL = """
 CREATE OR REPLACE TABLE a_sample (

@@ -120,6 +120,7 @@ class EvidenceStore:
         self._spill = spill
         self._limit: int | None = None  # the memory limit in bytes as make_room or take_back last set it
         self._lent = 0  # bytes make_room lowered the limit by, not taken back
+        self.plain_ids = False  # identifier columns stored uncompressed (D115): set by `create`
 
     @classmethod
     def create(
@@ -157,8 +158,8 @@ class EvidenceStore:
             raise
         store = cls(con, spill)
         limit = store.memory_limit()
-        plain = evidence_bytes is not None and limit is not None and evidence_bytes < limit * PLAIN_IDS_SHARE
-        store._create_schema(plain_ids=plain)
+        store.plain_ids = evidence_bytes is not None and limit is not None and evidence_bytes < limit * PLAIN_IDS_SHARE
+        store._create_schema()
         return store
 
     def memory_limit(self) -> int | None:
@@ -220,9 +221,9 @@ class EvidenceStore:
             self._spill.cleanup()
             self._spill = None
 
-    def _create_schema(self, *, plain_ids: bool) -> None:
+    def _create_schema(self) -> None:
         for spec in KINDS.values():
-            cols = [f"{ident(c.name)} {c.duck_type}{_storage(c, plain_ids)}" for c in columns_of(spec.model)]
+            cols = [f"{ident(c.name)} {c.duck_type}{_storage(c, self.plain_ids)}" for c in columns_of(spec.model)]
             cols += [f"{ident(name)} {kind}" for name, kind in META_COLUMNS]
             self.con.execute(f"CREATE TABLE {ident(spec.name)} ({', '.join(cols)})")
         self.con.execute(_SOURCES_DDL)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from reporter.checks.base import GAPS_DDL, gaps_ddl
 from reporter.store.store import PLAIN_IDS_SHARE, EvidenceStore
 
 _ROWS = 20_000
@@ -15,6 +16,10 @@ def _compressions(evidence_bytes: int | None) -> tuple[dict[str, set[str]], tupl
     store = EvidenceStore.create(memory_limit="1GB", evidence_bytes=evidence_bytes)
     try:
         con = store.con
+        con.execute(gaps_ddl(plain=store.plain_ids))  # the assessment's gaps follow the store (D115)
+        gaps = con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'a_gaps'").fetchone()
+        assert gaps is not None
+        assert ("message VARCHAR USING COMPRESSION Uncompressed" in gaps[0]) is store.plain_ids
         con.execute(
             "INSERT INTO findings (id, asset_id, vuln_id, title, severity, _source, _rec) "
             "SELECT 'F-' || lpad(i::VARCHAR, 7, '0'), 'A-' || lpad((i % 500)::VARCHAR, 6, '0'), "
@@ -51,3 +56,10 @@ def test_large_or_unknown_evidence_lets_duckdb_compress_them(evidence_bytes: int
     assert "Uncompressed" not in found["asset_id"]
     assert "Uncompressed" not in found["id"]
     assert read == (_ROWS, 500)
+
+
+def test_the_gaps_table_is_the_same_but_for_its_storage() -> None:
+    assert gaps_ddl(plain=False) == GAPS_DDL
+    plain = gaps_ddl(plain=True)
+    assert plain.count("USING COMPRESSION uncompressed") == 5
+    assert plain.replace(" USING COMPRESSION uncompressed", "") == GAPS_DDL

@@ -85,3 +85,21 @@ def test_every_gap_is_kept(kept: tuple[Path, dict[str, object]]) -> None:
     totals = {c["control_id"]: c["gap_total"] for c in controls if c["gap_total"]}
     assert len(totals) > 40  # the sample quarter has gaps in most controls
     assert stored == totals
+
+
+def test_a_small_bundle_keeps_its_identifiers_and_gap_messages_uncompressed(
+    kept: tuple[Path, dict[str, object]],
+) -> None:
+    """The sample quarter is far under a quarter of the memory limit, so its evidence tables and its
+    gaps declare their identifiers (and the gaps' messages) uncompressed (D115)."""
+    db, _ = kept
+    with duckdb.connect(str(db), read_only=True) as con:
+        ddl = dict(con.execute("SELECT table_name, sql FROM duckdb_tables()").fetchall())
+    plain = "VARCHAR USING COMPRESSION Uncompressed"
+    for column in ("id", "asset_id", "vuln_id", "scan_id"):
+        assert f"{column} {plain}" in ddl["findings"], column
+    assert f"finding_ids {plain.replace('VARCHAR', 'VARCHAR[]')}" in ddl["deployments"]
+    assert f"severity {plain}" not in ddl["findings"]  # not an identifier
+    for column in ("record_id", "message", "asset_id", "vuln_id", "identity_id"):
+        assert f"{column} {plain}" in ddl["a_gaps"], column
+    assert f"control_id {plain}" not in ddl["a_gaps"]
