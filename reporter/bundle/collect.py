@@ -18,7 +18,7 @@ class _Rule:
     params: Params
     code: str
     severity: IssueSeverity
-    field: str | None  # None: the query gives each row's kind and field (`_kind`, `_field`)
+    field: str | None  # None: the query gives each row's kind and field (`run_fields`)
     message: str
 
 
@@ -31,13 +31,17 @@ class Collector:
         self.issues: list[Issue] = []
         self._deferred: list[_Rule] | None = [] if deferred else None
 
-    def run(
-        self, sql: str, params: Params, code: str, severity: IssueSeverity, field: str | None, message: str
-    ) -> None:
-        """`sql` selects (_source, _rec, _line, detail), and `_kind` and `_field` too when `field` is
-        None (one query for the fields of several kinds); `message` formats {detail}. The cap is per
-        file, and per kind and field: one query for several fields caps each as its own rule would."""
-        rule = _Rule(sql, params, code, severity, field, message)
+    def run(self, sql: str, params: Params, code: str, severity: IssueSeverity, field: str, message: str) -> None:
+        """`sql` selects (_source, _rec, _line, detail); `message` formats {detail}. The first `cap`
+        issues of each file are listed, the rest counted."""
+        self._add(_Rule(sql, params, code, severity, field, message))
+
+    def run_fields(self, sql: str, params: Params, code: str, severity: IssueSeverity, message: str) -> None:
+        """One query for fields of several kinds (D115): `sql` selects (_source, _rec, _line, _kind,
+        _field, detail), and each file's kind and field is capped as its own `run` would be."""
+        self._add(_Rule(sql, params, code, severity, None, message))
+
+    def _add(self, rule: _Rule) -> None:
         if self._deferred is not None:
             self._deferred.append(rule)
         else:

@@ -169,7 +169,7 @@ def _references(out: Collector) -> None:
         referring = " UNION ALL ".join(_referring(ref) for ref in refs)
         sql = f"SELECT _source, _rec, _line, _kind, _field, ref AS detail FROM ({referring}) WHERE ref NOT IN ({known})"
         what = " or ".join((t[:-3] + "y" if t.endswith("ies") else t[:-1]).replace("_", " ") for t in targets)
-        out.run(sql, Params(), code, ERROR, None, f"refers to {what} '{{detail}}', which is not in the bundle")
+        out.run_fields(sql, Params(), code, ERROR, f"refers to {what} '{{detail}}', which is not in the bundle")
 
 
 def _referring(ref: Ref) -> str:
