@@ -36,6 +36,7 @@ import duckdb
 from reporter.assess import versions
 from reporter.models.manifest import Period
 from reporter.models.policy import Policy
+from reporter.store.compression import create_table_as
 from reporter.store.coverage import covers
 from reporter.store.sql import Params
 
@@ -47,6 +48,7 @@ class DeriveInput:
     policy: Policy
     period: Period
     as_of: datetime
+    plain_ids: bool = False  # the store keeps identifiers uncompressed: so do the derived tables (D116)
 
 
 SEVERITY_RANK = "CASE {0} WHEN 'critical' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
@@ -55,18 +57,19 @@ RANK_SEVERITY = (
 )
 
 
-Step = Callable[[duckdb.DuckDBPyConnection], None]
+# A step writes its tables; `plain`: with their identifiers uncompressed (store.compression, D116).
+Step = Callable[[duckdb.DuckDBPyConnection, bool], None]
 
 
 def _sql(builder: Callable[[Params], str | tuple[str, ...]]) -> Step:
     """A step that runs one SQL statement (or several, in order), its policy values and instants
     bound as parameters."""
 
-    def run(con: duckdb.DuckDBPyConnection) -> None:
+    def run(con: duckdb.DuckDBPyConnection, plain: bool) -> None:
         params = Params()
         built = builder(params)
         for sql in (built,) if isinstance(built, str) else built:
-            con.execute(sql, params.for_sql(sql))
+            create_table_as(con, sql, params.for_sql(sql), plain=plain)
 
     return run
 
@@ -78,7 +81,7 @@ def build(
     _policy_tables(con, data.policy)
     steps = _steps(data)
     for done, step in enumerate(steps, start=1):
-        step(con)
+        step(con, data.plain_ids)
         if progress:
             progress(done, len(steps))
 
@@ -102,7 +105,7 @@ def _steps(data: DeriveInput) -> tuple[Step, ...]:
         _sql(lambda p: _AGENT_IDENTITIES),
         _sql(lambda p: _series(p.add(as_of))),
         _sql(lambda p: _inferred_links(p.add(as_of))),
-        lambda con: _package_links(con, as_of),
+        lambda con, plain: _package_links(con, as_of),
         _sql(lambda p: _deployments(p.add(as_of))),
         _sql(lambda p: _scan_verifications(p.add(as_of))),
         _sql(lambda p: _verifications(p.add(as_of))),

@@ -30,6 +30,7 @@ from reporter.models.manifest import Period
 from reporter.models.policy import Policy
 from reporter.models.results import Certainty, Deviation, Gap, GapRisk, Measure, rate_text
 from reporter.models.status import Status
+from reporter.store.compression import UNCOMPRESSED
 from reporter.store.sql import Params
 
 GAP_COLUMNS = (
@@ -78,7 +79,7 @@ def gaps_ddl(*, plain: bool) -> str:
         return GAPS_DDL
     ddl = GAPS_DDL
     for column in _PLAIN_GAP_COLUMNS:
-        ddl = ddl.replace(f" {column} VARCHAR,", f" {column} VARCHAR USING COMPRESSION uncompressed,")
+        ddl = ddl.replace(f" {column} VARCHAR,", f" {column} VARCHAR {UNCOMPRESSED},")
     return ddl
 
 

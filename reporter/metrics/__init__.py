@@ -4,10 +4,12 @@ tables, or reported "not measurable" with the reason. One module per family regi
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 
 from reporter.checks.base import CheckContext
 from reporter.metrics.base import all_metrics
 from reporter.models.results import MetricValue
+from reporter.store.parallel import in_order
 
 METRIC_MODULES: tuple[str, ...] = ("visibility", "timeliness", "activity", "exceptions", "risk", "identities")
 
@@ -18,7 +20,8 @@ def load_metrics() -> None:
         importlib.import_module(f"reporter.metrics.{name}")
 
 
-def compute_metrics(ctx: CheckContext) -> list[MetricValue]:
-    """Every registered metric, in id order (V, T, E, X, R, N, then number)."""
+def compute_metrics(ctx: CheckContext, workers: int = 1) -> list[MetricValue]:
+    """Every registered metric, in id order (V, T, E, X, R, N, then number), `workers` side by side,
+    each on its own connection (they only read the store; D116)."""
     load_metrics()
-    return [spec.compute(ctx) for spec in all_metrics()]
+    return in_order(ctx.con, all_metrics(), lambda con, spec: spec.compute(replace(ctx, con=con)), workers)

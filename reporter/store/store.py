@@ -19,6 +19,7 @@ from reporter.models.issues import Issue, IssueSeverity
 from reporter.models.kinds import KINDS, KindSpec
 from reporter.store import documents, staging
 from reporter.store.columns import META_COLUMNS, ColumnSpec, columns_of
+from reporter.store.compression import UNCOMPRESSED, is_identifier
 from reporter.store.csvlines import with_csv_lines
 from reporter.store.messages import hit_issues
 from reporter.store.rules import RuleHit, stored_expression, validation_query
@@ -65,7 +66,6 @@ _UNITS = {"bytes": 1, "KiB": 1024, "MiB": MIB, "GiB": GIB, "TiB": 1024 * GIB, "P
 
 # Evidence under this share of the memory limit keeps its identifier columns uncompressed (D115).
 PLAIN_IDS_SHARE = 0.25
-_ID_SUFFIXES = ("_id", "_ids", "_ref", "_refs")
 
 # The write-ahead log size at which DuckDB checkpoints the store (D91).
 CHECKPOINT_THRESHOLD = "256MiB"
@@ -93,9 +93,8 @@ def _storage(column: ColumnSpec, plain_ids: bool) -> str:
     small against the memory limit are kept uncompressed. DuckDB's dict_fsst compression of these
     mostly distinct strings costs about 0.6 s of a million findings' 5 s load, for memory that a store
     of that size does not need; at three million findings and more it keeps the peak down (D115)."""
-    identifier = column.name == "id" or column.name.endswith(_ID_SUFFIXES)
-    if plain_ids and identifier and column.scalar in ("string", "list"):
-        return " USING COMPRESSION uncompressed"
+    if plain_ids and is_identifier(column.name) and column.scalar in ("string", "list"):
+        return f" {UNCOMPRESSED}"
     return ""
 
 

@@ -103,3 +103,21 @@ def test_a_small_bundle_keeps_its_identifiers_and_gap_messages_uncompressed(
     for column in ("record_id", "message", "asset_id", "vuln_id", "identity_id"):
         assert f"{column} {plain}" in ddl["a_gaps"], column
     assert f"control_id {plain}" not in ddl["a_gaps"]
+
+
+def test_a_small_bundle_keeps_its_derived_tables_identifiers_uncompressed(
+    kept: tuple[Path, dict[str, object]],
+) -> None:
+    """So do the derived tables of such a store (D116): the ledger's asset, vulnerability and
+    finding ids, the verifications' and deployments' ids; their other text columns as DuckDB chooses."""
+    db, _ = kept
+    with duckdb.connect(str(db), read_only=True) as con:
+        ddl = dict(con.execute("SELECT table_name, sql FROM duckdb_tables()").fetchall())
+    plain = "VARCHAR USING COMPRESSION Uncompressed"
+    for column in ("asset_id", "vuln_id", "finding_id"):
+        assert f"{column} {plain}" in ddl["a_ledger"], column
+    assert f"finding_ids {plain.replace('VARCHAR', 'VARCHAR[]')}" in ddl["a_ledger"]
+    for column in ("state", "severity", "sla_status"):
+        assert f"{column} VARCHAR," in ddl["a_ledger"] or ddl["a_ledger"].endswith(f"{column} VARCHAR)"), column
+    assert f"id {plain}" in ddl["a_ver"]
+    assert f"id {plain}" in ddl["a_dep"]
