@@ -64,8 +64,9 @@ def _machine_memory() -> int | None:
 # The units DuckDB reports a memory setting in (current_setting('memory_limit') gives '1.8 GiB').
 _UNITS = {"bytes": 1, "KiB": 1024, "MiB": MIB, "GiB": GIB, "TiB": 1024 * GIB, "PiB": 1024**2 * GIB}
 
-# Evidence under this share of the memory limit keeps its identifier columns uncompressed (D115).
-PLAIN_IDS_SHARE = 0.25
+# Evidence under this share of the memory limit keeps its identifier columns uncompressed (D115; half
+# since D117: 1 GB with the 2 GB default, three million findings of the benchmark, not ten).
+PLAIN_IDS_SHARE = 0.5
 
 # The write-ahead log size at which DuckDB checkpoints the store (D91).
 CHECKPOINT_THRESHOLD = "256MiB"
@@ -92,7 +93,7 @@ def _storage(column: ColumnSpec, plain_ids: bool) -> str:
     """The column's storage clause: identifiers (`id`, `*_id(s)`, `*_ref(s)`) of evidence that is
     small against the memory limit are kept uncompressed. DuckDB's dict_fsst compression of these
     mostly distinct strings costs about 0.6 s of a million findings' 5 s load, for memory that a store
-    of that size does not need; at three million findings and more it keeps the peak down (D115)."""
+    of that size does not need; at ten million findings it keeps the peak down (D115, D117)."""
     if plain_ids and is_identifier(column.name) and column.scalar in ("string", "list"):
         return f" {UNCOMPRESSED}"
     return ""
@@ -127,7 +128,7 @@ class EvidenceStore:
     ) -> EvidenceStore:
         """A new store (a database file in a private temporary directory, or at `database`) with
         every kind's table. With `evidence_bytes` under PLAIN_IDS_SHARE of the memory limit, the
-        tables' identifier columns are stored uncompressed (D115).
+        tables' identifier columns are stored uncompressed (D115, D117).
 
         DuckDB spills to disk beyond its memory limit (default: `default_memory_limit()`, an
         eighth of the machine's memory, 1 GB to MAX_DEFAULT_GB); the spill directory is a private

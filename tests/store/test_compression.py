@@ -1,5 +1,5 @@
-"""How the store compresses identifier columns (D115, D116): uncompressed while the evidence is under a
-quarter of the memory limit, DuckDB's own choice (dict_fsst) beyond it and when the size is not
+"""How the store compresses identifier columns (D115, D116, D117): uncompressed while the evidence is
+under half of the memory limit, DuckDB's own choice (dict_fsst) beyond it and when the size is not
 known. Only the storage differs: the values read back are the same."""
 
 from __future__ import annotations
