@@ -65,7 +65,8 @@ def _machine_memory() -> int | None:
 _UNITS = {"bytes": 1, "KiB": 1024, "MiB": MIB, "GiB": GIB, "TiB": 1024 * GIB, "PiB": 1024**2 * GIB}
 
 # Evidence under this share of the memory limit keeps its identifier columns uncompressed (D115; half
-# since D117: 1 GB with the 2 GB default, three million findings of the benchmark, not ten).
+# since D117: 966 MB with the 2 GB default, which DuckDB reports as 1.8 GiB; three million findings of
+# the benchmark, not ten).
 PLAIN_IDS_SHARE = 0.5
 
 # The write-ahead log size at which DuckDB checkpoints the store (D91).
