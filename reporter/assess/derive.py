@@ -57,15 +57,15 @@ RANK_SEVERITY = (
 )
 
 
-# A step writes its tables; `plain`: with their identifiers uncompressed (store.compression, D116).
-Step = Callable[[duckdb.DuckDBPyConnection, bool], None]
+Step = Callable[[duckdb.DuckDBPyConnection], None]
 
 
-def _sql(builder: Callable[[Params], str | tuple[str, ...]]) -> Step:
+def _sql(builder: Callable[[Params], str | tuple[str, ...]], plain: bool) -> Step:
     """A step that runs one SQL statement (or several, in order), its policy values and instants
-    bound as parameters."""
+    bound as parameters; `plain`: the tables it writes keep their identifiers uncompressed
+    (store.compression, D116)."""
 
-    def run(con: duckdb.DuckDBPyConnection, plain: bool) -> None:
+    def run(con: duckdb.DuckDBPyConnection) -> None:
         params = Params()
         built = builder(params)
         for sql in (built,) if isinstance(built, str) else built:
@@ -81,7 +81,7 @@ def build(
     _policy_tables(con, data.policy)
     steps = _steps(data)
     for done, step in enumerate(steps, start=1):
-        step(con, data.plain_ids)
+        step(con)
         if progress:
             progress(done, len(steps))
 
@@ -89,29 +89,33 @@ def build(
 def _steps(data: DeriveInput) -> tuple[Step, ...]:
     policy, as_of = data.policy, data.as_of
     skew = policy.verification.clock_skew_minutes
+
+    def sql(builder: Callable[[Params], str | tuple[str, ...]]) -> Step:
+        return _sql(builder, data.plain_ids)
+
     return (
-        _sql(lambda p: _ASSET_KEYS),
-        _sql(lambda p: _OBSERVATIONS),
-        _sql(lambda p: _assets(p.add(as_of), p.add(policy.inventory.ephemeral_gone_days))),
-        _sql(
+        sql(lambda p: _ASSET_KEYS),
+        sql(lambda p: _OBSERVATIONS),
+        sql(lambda p: _assets(p.add(as_of), p.add(policy.inventory.ephemeral_gone_days))),
+        sql(
             lambda p: _exceptions(
                 p.add(as_of),
                 p.add(policy.exceptions.control_verification_max_days),
                 p.add(policy.exceptions.max_duration_days),
             )
         ),
-        _sql(lambda p: _exception_scope(p.add(as_of))),
-        _sql(lambda p: _IDENTITY_USERS),
-        _sql(lambda p: _AGENT_IDENTITIES),
-        _sql(lambda p: _series(p.add(as_of))),
-        _sql(lambda p: _inferred_links(p.add(as_of))),
-        lambda con, plain: _package_links(con, as_of),
-        _sql(lambda p: _deployments(p.add(as_of))),
-        _sql(lambda p: _scan_verifications(p.add(as_of))),
-        _sql(lambda p: _verifications(p.add(as_of))),
-        _sql(lambda p: _rollbacks(p.add(as_of))),
-        _sql(lambda p: _ledger(p.add(as_of), p.add(data.period.start_at), p.add(skew), policy, p)),
-        _sql(
+        sql(lambda p: _exception_scope(p.add(as_of))),
+        sql(lambda p: _IDENTITY_USERS),
+        sql(lambda p: _AGENT_IDENTITIES),
+        sql(lambda p: _series(p.add(as_of))),
+        sql(lambda p: _inferred_links(p.add(as_of))),
+        lambda con: _package_links(con, as_of),
+        sql(lambda p: _deployments(p.add(as_of))),
+        sql(lambda p: _scan_verifications(p.add(as_of))),
+        sql(lambda p: _verifications(p.add(as_of))),
+        sql(lambda p: _rollbacks(p.add(as_of))),
+        sql(lambda p: _ledger(p.add(as_of), p.add(data.period.start_at), p.add(skew), policy, p)),
+        sql(
             lambda p: _deployment_checks(
                 p.add(as_of),
                 p.add(policy.verification.window_days_urgent),

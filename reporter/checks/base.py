@@ -59,28 +59,53 @@ GAP_ORDER = (
     f"days_overdue DESC NULLS LAST, {_IMPORTANCE_RANK.format('asset_importance')} DESC, "
     f"{_SEVERITY_RANK.format('vuln_severity')} DESC, _source, _rec, record_id, message, asset_id, vuln_id, identity_id"
 )
-GAPS_DDL = """
-CREATE OR REPLACE TABLE a_gaps (
-    control_id VARCHAR, severity VARCHAR, kind VARCHAR, record_id VARCHAR, _source VARCHAR, _rec BIGINT,
-    _line BIGINT, message VARCHAR, certainty VARCHAR, asset_id VARCHAR, vuln_id VARCHAR, identity_id VARCHAR,
-    sha256 VARCHAR, excepted_by VARCHAR, owner VARCHAR, risk_basis VARCHAR, vuln_severity VARCHAR, kev BOOLEAN,
-    internet_facing BOOLEAN, asset_importance VARCHAR, identity_privileged BOOLEAN, days_overdue INTEGER,
-    open_at_as_of BOOLEAN, risk_rank INTEGER, risk VARCHAR
-)"""
-# The gaps' mostly distinct strings: stored uncompressed where the store keeps its identifiers so (D115).
-_PLAIN_GAP_COLUMNS = ("record_id", "message", "asset_id", "vuln_id", "identity_id")
+# The gaps table's columns: what `evaluate` inserts, then the risk it ranks and names.
+_GAP_TABLE = (
+    ("control_id", "VARCHAR"),
+    ("severity", "VARCHAR"),
+    ("kind", "VARCHAR"),
+    ("record_id", "VARCHAR"),
+    ("_source", "VARCHAR"),
+    ("_rec", "BIGINT"),
+    ("_line", "BIGINT"),
+    ("message", "VARCHAR"),
+    ("certainty", "VARCHAR"),
+    ("asset_id", "VARCHAR"),
+    ("vuln_id", "VARCHAR"),
+    ("identity_id", "VARCHAR"),
+    ("sha256", "VARCHAR"),
+    ("excepted_by", "VARCHAR"),
+    ("owner", "VARCHAR"),
+    ("risk_basis", "VARCHAR"),
+    ("vuln_severity", "VARCHAR"),
+    ("kev", "BOOLEAN"),
+    ("internet_facing", "BOOLEAN"),
+    ("asset_importance", "VARCHAR"),
+    ("identity_privileged", "BOOLEAN"),
+    ("days_overdue", "INTEGER"),
+    ("open_at_as_of", "BOOLEAN"),
+    ("risk_rank", "INTEGER"),
+    ("risk", "VARCHAR"),
+)
+
+
+# The gaps' mostly distinct strings, stored uncompressed where the store keeps its identifiers so (D115);
+# not control_id, which has one value per control.
+_PLAIN_GAP_COLUMNS = frozenset(("record_id", "message", "asset_id", "vuln_id", "identity_id"))
 
 
 def gaps_ddl(*, plain: bool) -> str:
     """The gaps table; with `plain`, its identifiers and messages are not compressed (D115): at a
     million findings the checks write 1.3 million gaps, and compressing these columns as they are
     written cost about a second of the assessment's 22 s."""
-    if not plain:
-        return GAPS_DDL
-    ddl = GAPS_DDL
-    for column in _PLAIN_GAP_COLUMNS:
-        ddl = ddl.replace(f" {column} VARCHAR,", f" {column} VARCHAR {UNCOMPRESSED},")
-    return ddl
+    columns = ", ".join(
+        f"{name} {kind}" + (f" {UNCOMPRESSED}" if plain and name in _PLAIN_GAP_COLUMNS else "")
+        for name, kind in _GAP_TABLE
+    )
+    return f"CREATE OR REPLACE TABLE a_gaps ({columns})"
+
+
+GAPS_DDL = gaps_ddl(plain=False)
 
 
 # Each control's audit sample: the population units with the lowest ranks (checks/sampling.py).
@@ -433,11 +458,7 @@ _RISK_RANK = (
 )
 RISK_LEVELS = ("critical", "high", "medium", "low", "info")
 _RISK_NAME = "CASE {0} WHEN 4 THEN 'critical' WHEN 3 THEN 'high' WHEN 2 THEN 'medium' WHEN 1 THEN 'low' ELSE 'info' END"
-_GAP_TABLE_COLUMNS = (
-    "control_id, severity, kind, record_id, _source, _rec, _line, message, certainty, asset_id, vuln_id, identity_id, "
-    "sha256, excepted_by, owner, risk_basis, vuln_severity, kev, internet_facing, asset_importance, "
-    "identity_privileged, days_overdue, open_at_as_of"
-)
+_GAP_TABLE_COLUMNS = ", ".join(name for name, _ in _GAP_TABLE[:-2])  # risk_rank and risk come after
 
 
 def evaluate(

@@ -29,6 +29,12 @@ def is_identifier(name: str) -> bool:
     return name == "id" or name.endswith(_ID_SUFFIXES)
 
 
+def plain_clause(name: str, *, text: bool) -> str:
+    """The storage clause of a column of a plain store: uncompressed for a text identifier, else
+    nothing (DuckDB chooses)."""
+    return f" {UNCOMPRESSED}" if text and is_identifier(name) else ""
+
+
 def create_table_as(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any], *, plain: bool) -> None:
     """Run `sql`. With `plain`, a `CREATE OR REPLACE TABLE name AS query` statement is run as a table
     declared from the query's own columns (DuckDB's DESCRIBE, which plans it without running it), its
@@ -41,8 +47,7 @@ def create_table_as(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, 
     name, query = found.groups()
     described = con.execute(f"DESCRIBE {query}", params).fetchall()
     columns = ", ".join(
-        f"{ident(column)} {kind}" + (f" {UNCOMPRESSED}" if is_identifier(column) and kind in _TEXT_TYPES else "")
-        for column, kind, *_ in described
+        f"{ident(column)} {kind}{plain_clause(column, text=kind in _TEXT_TYPES)}" for column, kind, *_ in described
     )
     con.execute(f"CREATE OR REPLACE TABLE {name} ({columns})")
     con.execute(f"INSERT INTO {name} {query}", params)

@@ -19,7 +19,7 @@ from reporter.models.issues import Issue, IssueSeverity
 from reporter.models.kinds import KINDS, KindSpec
 from reporter.store import documents, staging
 from reporter.store.columns import META_COLUMNS, ColumnSpec, columns_of
-from reporter.store.compression import UNCOMPRESSED, is_identifier
+from reporter.store.compression import plain_clause
 from reporter.store.csvlines import with_csv_lines
 from reporter.store.messages import hit_issues
 from reporter.store.rules import RuleHit, stored_expression, validation_query
@@ -95,9 +95,7 @@ def _storage(column: ColumnSpec, plain_ids: bool) -> str:
     small against the memory limit are kept uncompressed. DuckDB's dict_fsst compression of these
     mostly distinct strings costs about 0.6 s of a million findings' 5 s load, for memory that a store
     of that size does not need; at ten million findings it keeps the peak down (D115, D117)."""
-    if plain_ids and is_identifier(column.name) and column.scalar in ("string", "list"):
-        return f" {UNCOMPRESSED}"
-    return ""
+    return plain_clause(column.name, text=column.scalar in ("string", "list")) if plain_ids else ""
 
 
 _SOURCES_DDL = """
