@@ -61,7 +61,8 @@ class ExportRequest:
     findings.csv is written instead, with exports that do not hold it yet and that bound as its size
     (D110). `room_back()` is asked before each export after the room was made, and once more after
     the last: once it is true (the process has exited), the store takes half of that room back for
-    what is left (D114)."""
+    what is left (D114). `cores`: the cores that process keeps busy; the store's DuckDB gives up as
+    many threads while it runs and takes them back with the room (D118)."""
 
     spool: Path | None = None
     explorer: bool = True
@@ -69,6 +70,7 @@ class ExportRequest:
     findings_needed_up_to: int | None = None
     room: int = 0
     room_back: Callable[[], bool] | None = None
+    cores: int = 0
 
 
 def assess_bundle(
@@ -117,7 +119,7 @@ def _exports(
     if ready is not None:
         # the caller's renderer will run beside the exports: the store makes room for it now, before the
         # exports fill its limit again with the blocks they read and the caller builds its view (D111)
-        loaded.store.make_room(wanted.room)
+        loaded.store.make_room(wanted.room, threads=wanted.cores)
     if ready is not None and wanted.findings_needed_up_to is not None:
         at_least = findings_min_bytes(con)
         if at_least > wanted.findings_needed_up_to:  # not needed: begin now, and write it beside the PDF

@@ -58,7 +58,7 @@ from reporter.pipeline import ExportRequest
 from reporter.report.formats import DEFAULT_FORMATS, REGISTRY, ReportFormat
 from reporter.report.formats.json import results_json
 from reporter.report.interface import ReportInputs
-from reporter.report.render import ReportRendering, begin_report, resident_elsewhere
+from reporter.report.render import ReportRendering, begin_report, cores_elsewhere, resident_elsewhere
 from reporter.report.request import ReportRequest, prepare
 
 DEFAULT_FORMAT_TEXT = ",".join(DEFAULT_FORMATS)
@@ -164,6 +164,7 @@ def report(
                     findings_needed_up_to=early.findings_needed_up_to(),
                     room=early.room(),
                     room_back=early.done_elsewhere,
+                    cores=early.cores(),
                 )
                 try:
                     result = run(bundle, library, options, as_of, max_gaps, exports=wanted)
@@ -215,6 +216,11 @@ class _EarlyStart:
         """The memory (bytes) the report's renderer needs beside the store once begun (D97): the store
         makes room for it as the exports begin, before `begin` builds the view (D111)."""
         return resident_elsewhere(self._request.formats, self._request.limits)
+
+    def cores(self) -> int:
+        """The cores the report's renderer keeps busy beside the store once begun: the store's DuckDB
+        gives up as many threads while it runs (D118)."""
+        return cores_elsewhere(self._request.formats)
 
     def begin(self, assessment: Assessment, exports: Mapping[str, Payload], findings_size: int) -> None:
         """Start the report. `findings_size`: findings.csv's size, or a lower bound of it when it is not

@@ -83,6 +83,13 @@ def resident_elsewhere(formats: Iterable[ReportFormat], limits: RenderLimits) ->
     return sum(spec.resident(limits) for name, spec in REGISTRY.items() if name in chosen and spec.resident)
 
 
+def cores_elsewhere(formats: Iterable[ReportFormat]) -> int:
+    """The cores the formats that render in other processes keep busy while they run, one each (the
+    PDF lays its pages out on one core): the store gives up as many of DuckDB's threads (D118)."""
+    chosen = frozenset(formats)
+    return sum(1 for name, spec in REGISTRY.items() if name in chosen and spec.start is not None)
+
+
 def begin_report(
     inputs: ReportInputs, formats: Iterable[ReportFormat], progress: Progress | None = None
 ) -> ReportRendering:

@@ -119,6 +119,7 @@ class EvidenceStore:
         self._spill = spill
         self._limit: int | None = None  # the memory limit in bytes as make_room or take_back last set it
         self._lent = 0  # bytes make_room lowered the limit by, not taken back
+        self._threads_lent = 0  # DuckDB threads make_room gave up, not taken back (D118)
         self.plain_ids = False  # identifier columns stored uncompressed (D115): set by `create`
 
     @classmethod
@@ -171,11 +172,18 @@ class EvidenceStore:
         except (KeyError, ValueError):
             return None
 
-    def make_room(self, elsewhere: int) -> int | None:
+    def make_room(self, elsewhere: int, threads: int = 0) -> int | None:
         """Lower the memory limit by `elsewhere` bytes, which another process of the run needs (the
         PDF renderer), but never below half of it; return the new limit. DuckDB gives back what it
         holds beyond the new limit at once, and spills from then on (D97). When it cannot free
-        enough, the limit stays as it was: this only keeps the run's processes together smaller."""
+        enough, the limit stays as it was: this only keeps the run's processes together smaller.
+        `threads`: the cores that process keeps busy. A store under the plain-ids line gives up as
+        many of DuckDB's threads, never its last, so that the process does not share its core with
+        the store's exports (D118). A larger store keeps them: its exports outlast the renderer (ten
+        million findings: about 70 s of exports beside a PDF of 25 s), and a query begun on fewer
+        threads keeps to them after the renderer has exited."""
+        if self.plain_ids:
+            self._lend_threads(threads)
         limit = self._limit_bytes()
         if limit is None or elsewhere <= 0:
             return limit
@@ -189,13 +197,34 @@ class EvidenceStore:
 
     def take_back(self, share: float) -> int | None:
         """Raise the memory limit again by `share` of the room `make_room` made, once the process it
-        was made for has exited (D114); the rest stays lent. Return the new limit."""
+        was made for has exited (D114); the rest stays lent. The threads it gave up come back, all of
+        them (D118). Return the new limit."""
+        if self._threads_lent:
+            self._set_threads(self.threads() + self._threads_lent)
+            self._threads_lent = 0
         limit, amount = self._limit_bytes(), int(self._lent * share)
         if limit is None or amount <= 0:
             return limit
         self._set_limit(limit + amount)
         self._lent = 0
         return limit + amount
+
+    def threads(self) -> int:
+        """DuckDB's threads: by default one per core of the machine."""
+        row = self.con.execute("SELECT current_setting('threads')").fetchone()
+        return max(1, int(row[0])) if row else 1
+
+    def _lend_threads(self, wanted: int) -> None:
+        if wanted <= 0:
+            return
+        current = self.threads()
+        lowered = max(1, current - wanted)
+        if lowered < current:
+            self._set_threads(lowered)
+            self._threads_lent += current - lowered
+
+    def _set_threads(self, threads: int) -> None:
+        self.con.execute(f"SET threads = {int(threads)}")
 
     def _limit_bytes(self) -> int | None:
         """The memory limit in bytes: as this store last set it, else as DuckDB reports it (to a

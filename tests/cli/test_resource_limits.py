@@ -84,6 +84,40 @@ def test_the_store_takes_back_a_share_of_the_room_it_made() -> None:
         evidence.close()
 
 
+def test_the_store_gives_up_threads_for_another_process_and_takes_them_back() -> None:
+    # D118: while the PDF renders on one core, a small store's DuckDB works on one thread fewer, never
+    # on none; once the renderer has exited, every thread comes back, whatever share of the memory does
+    evidence = store.EvidenceStore.create(memory_limit="2GiB", evidence_bytes=2**20)
+    try:
+        assert evidence.plain_ids
+        evidence.con.execute("SET threads = 2")
+        assert evidence.threads() == 2
+        assert evidence.make_room(0) == 2 * 2**30  # no threads asked: none given up
+        assert evidence.threads() == 2
+        evidence.make_room(2**29, threads=1)
+        assert evidence.threads() == 1
+        evidence.make_room(0, threads=1)
+        assert evidence.threads() == 1  # never below one
+        assert evidence.take_back(0.5) == 2 * 2**30 - 2**28
+        assert evidence.threads() == 2
+        evidence.take_back(0.5)
+        assert evidence.threads() == 2  # nothing more to take back
+        evidence.con.execute("SET threads = 1")
+        evidence.make_room(0, threads=1)
+        evidence.take_back(0.5)
+        assert evidence.threads() == 1  # one thread: nothing given up, nothing taken back
+    finally:
+        evidence.close()
+    large = store.EvidenceStore.create(memory_limit="2GiB", evidence_bytes=2**30)  # over half the limit
+    try:
+        assert not large.plain_ids
+        large.con.execute("SET threads = 2")
+        large.make_room(2**29, threads=1)
+        assert large.threads() == 2  # its exports outlast the renderer: it keeps its threads
+    finally:
+        large.close()
+
+
 class _FullStore:
     """A connection whose store cannot free enough memory for a lower limit."""
 

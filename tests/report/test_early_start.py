@@ -23,9 +23,16 @@ from reporter.pipeline import ExportRequest, assess_bundle
 from reporter.report.formats import parse_formats
 from reporter.report.formats.pdf import job as pdf_job
 from reporter.report.interface import RenderContext, RenderLimits
-from reporter.report.render import ReportRendering, begin_report, render_report, resident_elsewhere
+from reporter.report.render import (
+    ReportRendering,
+    begin_report,
+    cores_elsewhere,
+    render_report,
+    resident_elsewhere,
+)
 from reporter.report.request import prepare
 from reporter.report.view.build import build_view
+from reporter.store import store
 
 SAMPLES = Path(__file__).resolve().parents[2] / "evidence-samples"
 MINIMAL = SAMPLES / "minimal"
@@ -215,6 +222,50 @@ def test_the_store_takes_half_its_room_back_once_the_renderer_has_exited(
     assert limits == [("findings.csv", "1.0 GiB"), ("ledger.csv", back)]
 
 
+@pytest.mark.parametrize("exited", [True, False])
+def test_the_store_gives_the_renderer_a_thread_while_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exited: bool
+) -> None:
+    # D118: the renderer lays its pages out on one core; while it runs the store's DuckDB works on one
+    # thread fewer (never none), and takes it back with the room once the renderer has exited. Three
+    # threads to begin with, whatever the machine has.
+    create = store.EvidenceStore.create.__func__  # type: ignore[attr-defined]
+
+    def three_threads(cls: type[store.EvidenceStore], *args: object, **kwargs: object) -> store.EvidenceStore:
+        made: store.EvidenceStore = create(cls, *args, **kwargs)
+        made.con.execute("SET threads = 3")
+        return made
+
+    monkeypatch.setattr(store.EvidenceStore, "create", classmethod(three_threads))
+    threads: list[tuple[str, int]] = []
+    findings_csv, ledger_csv = pipeline.findings_csv, pipeline.ledger_csv
+    renderer_running = [True]
+
+    def now(con: duckdb.DuckDBPyConnection) -> int:
+        row = con.execute("SELECT current_setting('threads')").fetchone()
+        return int(row[0]) if row else 0
+
+    def traced_findings(con: duckdb.DuckDBPyConnection, assessment: Assessment, spool: Path | None = None) -> Payload:
+        threads.append(("findings.csv", now(con)))
+        return findings_csv(con, assessment, spool)
+
+    def traced_ledger(con: duckdb.DuckDBPyConnection, spool: Path | None) -> Payload:
+        threads.append(("ledger.csv", now(con)))
+        return ledger_csv(con, spool)
+
+    def findings_ready(assessment: Assessment, exports: Mapping[str, Payload], size: int) -> None:
+        renderer_running[0] = not exited
+
+    monkeypatch.setattr(pipeline, "findings_csv", traced_findings)
+    monkeypatch.setattr(pipeline, "ledger_csv", traced_ledger)
+    wanted = ExportRequest(
+        spool=tmp_path, findings_ready=findings_ready, room=0, cores=1, room_back=lambda: not renderer_running[0]
+    )
+    run = assess_bundle(MINIMAL, LoadOptions(), load_library(), AssessOptions(), exports=wanted)
+    assert run.assessment is not None
+    assert threads == [("findings.csv", 2), ("ledger.csv", 3 if exited else 2)]
+
+
 def test_the_report_asks_whether_its_renderer_has_exited(tmp_path: Path) -> None:
     """`report` passes room_back: False before the report begins, then whether the PDF worker exited."""
     request = prepare("pdf", logo=None, title=None, classification=None, environ={"SOURCE_DATE_EPOCH": EPOCH})
@@ -239,6 +290,16 @@ def test_only_the_pdf_asks_the_store_for_room() -> None:
     assert resident_elsewhere(parse_formats("html,json,csv,oscal,poam"), limits) == 0
     request = prepare("html,pdf", logo=None, title=None, classification=None, environ={"SOURCE_DATE_EPOCH": EPOCH})
     assert report_cmd._EarlyStart(request, [], load_library(), None).room() == limits.resident_mib * 2**20
+
+
+def test_only_the_pdf_takes_a_core_from_the_store() -> None:
+    # D118: one core per format rendered in another process, which is the PDF alone
+    for formats, cores in (("html,pdf", 1), ("pdf", 1), ("html,json,csv,oscal,poam", 0)):
+        assert cores_elsewhere(parse_formats(formats)) == cores
+    request = prepare("html,json", logo=None, title=None, classification=None, environ={"SOURCE_DATE_EPOCH": EPOCH})
+    assert report_cmd._EarlyStart(request, [], load_library(), None).cores() == 0
+    request = prepare("html,pdf", logo=None, title=None, classification=None, environ={"SOURCE_DATE_EPOCH": EPOCH})
+    assert report_cmd._EarlyStart(request, [], load_library(), None).cores() == 1
 
 
 def test_the_view_needs_findings_csv_only(tmp_path: Path) -> None:
