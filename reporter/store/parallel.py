@@ -13,7 +13,7 @@ from typing import Generic, TypeVar
 
 import duckdb
 
-from reporter.store.store import session
+from reporter.store.store import duckdb_threads, session
 
 # Two workers use the core that one statement of ours leaves idle; each statement already uses every
 # core DuckDB has, so more workers would share the same cores (measured on two cores only:
@@ -27,8 +27,7 @@ R = TypeVar("R")
 
 def default_workers(con: Connection) -> int:
     """How many workers run side by side by default: two when DuckDB has two threads or more, else one."""
-    row = con.execute("SELECT current_setting('threads')").fetchone()
-    return max(1, min(MAX_WORKERS, int(row[0]) if row else 1))
+    return min(MAX_WORKERS, duckdb_threads(con))
 
 
 @contextmanager

@@ -90,6 +90,13 @@ def session(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return other
 
 
+def duckdb_threads(con: duckdb.DuckDBPyConnection) -> int:
+    """The threads of the DuckDB database `con` is connected to (a setting of the database, which
+    every connection shares): by default one per core of the machine."""
+    row = con.execute("SELECT current_setting('threads')").fetchone()
+    return max(1, int(row[0])) if row else 1
+
+
 def _storage(column: ColumnSpec, plain_ids: bool) -> str:
     """The column's storage clause: identifiers (`id`, `*_id(s)`, `*_ref(s)`) of evidence that is
     small against the memory limit are kept uncompressed. DuckDB's dict_fsst compression of these
@@ -211,8 +218,7 @@ class EvidenceStore:
 
     def threads(self) -> int:
         """DuckDB's threads: by default one per core of the machine."""
-        row = self.con.execute("SELECT current_setting('threads')").fetchone()
-        return max(1, int(row[0])) if row else 1
+        return duckdb_threads(self.con)
 
     def _lend_threads(self, wanted: int) -> None:
         if wanted <= 0:
