@@ -96,6 +96,8 @@ def assess_bundle(
             wanted = ExportRequest() if exports is True else exports
             files = _exports(loaded, assessment, wanted, options.progress) if wanted else {}
             if database is not None:
+                # the copy outlasts a renderer still at work: it runs on every thread (D118)
+                loaded.store.return_threads()
                 keep_derived(loaded.store.con)
             return AssessRun(loaded.report, assessment, files)
         finally:

@@ -206,15 +206,20 @@ class EvidenceStore:
         """Raise the memory limit again by `share` of the room `make_room` made, once the process it
         was made for has exited (D114); the rest stays lent. The threads it gave up come back, all of
         them (D118). Return the new limit."""
-        if self._threads_lent:
-            self._set_threads(self.threads() + self._threads_lent)
-            self._threads_lent = 0
+        self.return_threads()
         limit, amount = self._limit_bytes(), int(self._lent * share)
         if limit is None or amount <= 0:
             return limit
         self._set_limit(limit + amount)
         self._lent = 0
         return limit + amount
+
+    def return_threads(self) -> None:
+        """Take back every DuckDB thread `make_room` gave up (D118), whether or not the process it gave
+        them to has exited: for work that would outlast it."""
+        if self._threads_lent:
+            self._set_threads(self.threads() + self._threads_lent)
+            self._threads_lent = 0
 
     def threads(self) -> int:
         """DuckDB's threads: by default one per core of the machine."""

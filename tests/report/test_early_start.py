@@ -256,14 +256,29 @@ def test_the_store_gives_the_renderer_a_thread_while_it_runs(
     def findings_ready(assessment: Assessment, exports: Mapping[str, Payload], size: int) -> None:
         renderer_running[0] = not exited
 
+    keep_derived = pipeline.keep_derived
+
+    def traced_keep(con: duckdb.DuckDBPyConnection) -> None:
+        threads.append(("keep_derived", now(con)))
+        keep_derived(con)
+
     monkeypatch.setattr(pipeline, "findings_csv", traced_findings)
     monkeypatch.setattr(pipeline, "ledger_csv", traced_ledger)
+    monkeypatch.setattr(pipeline, "keep_derived", traced_keep)
     wanted = ExportRequest(
         spool=tmp_path, findings_ready=findings_ready, room=0, cores=1, room_back=lambda: not renderer_running[0]
     )
     run = assess_bundle(MINIMAL, LoadOptions(), load_library(), AssessOptions(), exports=wanted)
     assert run.assessment is not None
     assert threads == [("findings.csv", 2), ("ledger.csv", 3 if exited else 2)]
+    # with --db the derived tables are copied into the kept file after the exports, a copy that would
+    # outlast the renderer: on every thread, whether or not the renderer has exited
+    threads.clear()
+    renderer_running[0] = True
+    kept = LoadOptions(database=tmp_path / "kept.duckdb")
+    run = assess_bundle(MINIMAL, kept, load_library(), AssessOptions(), exports=replace(wanted, spool=None))
+    assert run.assessment is not None
+    assert threads == [("findings.csv", 2), ("ledger.csv", 3 if exited else 2), ("keep_derived", 3)]
 
 
 def test_the_report_asks_whether_its_renderer_has_exited(tmp_path: Path) -> None:
