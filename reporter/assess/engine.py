@@ -64,10 +64,10 @@ def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> As
     progress = options.progress or no_progress
     derive.build(
         con,
-        derive.DeriveInput(policy=loaded.policy, period=manifest.period, as_of=as_of, plain_ids=loaded.store.plain_ids),
+        derive.DeriveInput(policy=loaded.policy, period=manifest.period, as_of=as_of, plain_ids=loaded.store.small),
         lambda done, total: progress("deriving the ledger", done, total),
     )
-    con.execute(gaps_ddl(plain=loaded.store.plain_ids))
+    con.execute(gaps_ddl(plain=loaded.store.small))
     con.execute(SAMPLE_DDL)
     context = CheckContext(
         con=con,
@@ -84,7 +84,7 @@ def assess(loaded: LoadedBundle, library: Library, options: AssessOptions) -> As
     controls.sort(key=lambda c: c.control_id)
     # two metrics at once only where the store is small (D116): at ten million findings the peak is
     # within about 30 MB of its target (performance.md)
-    metrics = compute_metrics(context, workers if loaded.store.plain_ids else 1)
+    metrics = compute_metrics(context, workers if loaded.store.small else 1)
     statuses = {c.control_id: c.status for c in controls}
     headline = build_headline(context, controls, metrics)
     return Assessment(

@@ -3,7 +3,7 @@ so (D115, D116).
 
 DuckDB compresses every column of the store's file as it writes it, strings with `dict_fsst`. For
 identifiers, which are mostly distinct, that is most of the compression's CPU and saves little room.
-A store whose evidence is small against its memory limit (`EvidenceStore.plain_ids`) keeps them
+A store whose evidence is small against its memory limit (`EvidenceStore.small`, D117) keeps them
 uncompressed: the evidence tables (`store._storage`), the gaps (`checks.base.gaps_ddl`) and the
 derived tables (`create_table_as`). Larger stores keep DuckDB's choice, which holds their peak down.
 """

@@ -64,10 +64,11 @@ def _machine_memory() -> int | None:
 # The units DuckDB reports a memory setting in (current_setting('memory_limit') gives '1.8 GiB').
 _UNITS = {"bytes": 1, "KiB": 1024, "MiB": MIB, "GiB": GIB, "TiB": 1024 * GIB, "PiB": 1024**2 * GIB}
 
-# Evidence under this share of the memory limit keeps its identifier columns uncompressed (D115; half
-# since D117: 966 MB with the 2 GB default, which DuckDB reports as 1.8 GiB; three million findings of
-# the benchmark, not ten).
-PLAIN_IDS_SHARE = 0.5
+# Evidence under this share of the memory limit makes a small store (D117: half; 966 MB with the 2 GB
+# default, which DuckDB reports as 1.8 GiB; three million findings of the benchmark, not ten). A small
+# store keeps its identifiers uncompressed (D115, D116), computes two metrics at a time (D116) and
+# gives the PDF renderer one of DuckDB's threads (D118).
+SMALL_SHARE = 0.5
 
 # The write-ahead log size at which DuckDB checkpoints the store (D91).
 CHECKPOINT_THRESHOLD = "256MiB"
@@ -97,12 +98,12 @@ def duckdb_threads(con: duckdb.DuckDBPyConnection) -> int:
     return max(1, int(row[0])) if row else 1
 
 
-def _storage(column: ColumnSpec, plain_ids: bool) -> str:
+def _storage(column: ColumnSpec, small: bool) -> str:
     """The column's storage clause: identifiers (`id`, `*_id(s)`, `*_ref(s)`) of evidence that is
     small against the memory limit are kept uncompressed. DuckDB's dict_fsst compression of these
     mostly distinct strings costs about 0.6 s of a million findings' 5 s load, for memory that a store
     of that size does not need; at ten million findings it keeps the peak down (D115, D117)."""
-    return plain_clause(column.name, text=column.scalar in ("string", "list")) if plain_ids else ""
+    return plain_clause(column.name, text=column.scalar in ("string", "list")) if small else ""
 
 
 _SOURCES_DDL = """
@@ -127,15 +128,15 @@ class EvidenceStore:
         self._limit: int | None = None  # the memory limit in bytes as make_room or take_back last set it
         self._lent = 0  # bytes make_room lowered the limit by, not taken back
         self._threads_lent = 0  # DuckDB threads make_room gave up, not taken back (D118)
-        self.plain_ids = False  # identifier columns stored uncompressed (D115): set by `create`
+        self.small = False  # evidence under SMALL_SHARE of the memory limit (D117): set by `create`
 
     @classmethod
     def create(
         cls, database: Path | None = None, *, memory_limit: str | None = None, evidence_bytes: int | None = None
     ) -> EvidenceStore:
         """A new store (a database file in a private temporary directory, or at `database`) with
-        every kind's table. With `evidence_bytes` under PLAIN_IDS_SHARE of the memory limit, the
-        tables' identifier columns are stored uncompressed (D115, D117).
+        every kind's table. With `evidence_bytes` under SMALL_SHARE of the memory limit the store is
+        small, and the tables' identifier columns are stored uncompressed (D115, D117).
 
         DuckDB spills to disk beyond its memory limit (default: `default_memory_limit()`, an
         eighth of the machine's memory, 1 GB to MAX_DEFAULT_GB); the spill directory is a private
@@ -165,7 +166,7 @@ class EvidenceStore:
             raise
         store = cls(con, spill)
         limit = store.memory_limit()
-        store.plain_ids = evidence_bytes is not None and limit is not None and evidence_bytes < limit * PLAIN_IDS_SHARE
+        store.small = evidence_bytes is not None and limit is not None and evidence_bytes < limit * SMALL_SHARE
         store._create_schema()
         return store
 
@@ -184,12 +185,12 @@ class EvidenceStore:
         PDF renderer), but never below half of it; return the new limit. DuckDB gives back what it
         holds beyond the new limit at once, and spills from then on (D97). When it cannot free
         enough, the limit stays as it was: this only keeps the run's processes together smaller.
-        `threads`: the cores that process keeps busy. A store under the plain-ids line gives up as
+        `threads`: the cores that process keeps busy. A small store (SMALL_SHARE) gives up as
         many of DuckDB's threads, never its last, so that the process does not share its core with
         the store's exports (D118). A larger store keeps them: its exports outlast the renderer (ten
         million findings: about 70 s of exports beside a PDF of 25 s), and a query begun on fewer
         threads keeps to them after the renderer has exited."""
-        if self.plain_ids:
+        if self.small:
             self._lend_threads(threads)
         limit = self._limit_bytes()
         if limit is None or elsewhere <= 0:
@@ -262,7 +263,7 @@ class EvidenceStore:
 
     def _create_schema(self) -> None:
         for spec in KINDS.values():
-            cols = [f"{ident(c.name)} {c.duck_type}{_storage(c, self.plain_ids)}" for c in columns_of(spec.model)]
+            cols = [f"{ident(c.name)} {c.duck_type}{_storage(c, self.small)}" for c in columns_of(spec.model)]
             cols += [f"{ident(name)} {kind}" for name, kind in META_COLUMNS]
             self.con.execute(f"CREATE TABLE {ident(spec.name)} ({', '.join(cols)})")
         self.con.execute(_SOURCES_DDL)

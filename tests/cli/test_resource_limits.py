@@ -89,7 +89,7 @@ def test_the_store_gives_up_threads_for_another_process_and_takes_them_back() ->
     # on none; once the renderer has exited, every thread comes back, whatever share of the memory does
     evidence = store.EvidenceStore.create(memory_limit="2GiB", evidence_bytes=2**20)
     try:
-        assert evidence.plain_ids
+        assert evidence.small
         evidence.con.execute("SET threads = 2")
         assert evidence.threads() == 2
         assert evidence.make_room(0) == 2 * 2**30  # no threads asked: none given up
@@ -110,7 +110,7 @@ def test_the_store_gives_up_threads_for_another_process_and_takes_them_back() ->
         evidence.close()
     large = store.EvidenceStore.create(memory_limit="2GiB", evidence_bytes=2**30)  # over half the limit
     try:
-        assert not large.plain_ids
+        assert not large.small
         large.con.execute("SET threads = 2")
         large.make_room(2**29, threads=1)
         assert large.threads() == 2  # its exports outlast the renderer: it keeps its threads

@@ -20,7 +20,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "evidence-samples" / "kestrel-202
 COMPUTE = MetricSpec.compute
 
 
-def _assess(monkeypatch: pytest.MonkeyPatch, *, plain: bool, workers: int) -> tuple[Assessment, set[int]]:
+def _assess(monkeypatch: pytest.MonkeyPatch, *, small: bool, workers: int) -> tuple[Assessment, set[int]]:
     connections: set[int] = set()
 
     def recorded(self: MetricSpec, ctx: CheckContext) -> Any:
@@ -30,16 +30,16 @@ def _assess(monkeypatch: pytest.MonkeyPatch, *, plain: bool, workers: int) -> tu
     monkeypatch.setattr(MetricSpec, "compute", recorded)
     loaded = load_bundle(SAMPLE)
     try:
-        assert loaded.store.plain_ids  # the sample quarter is a small store
-        loaded.store.plain_ids = plain
+        assert loaded.store.small  # the sample quarter is a small store
+        loaded.store.small = small
         return assess(loaded, load_library(), AssessOptions(check_workers=workers)), connections
     finally:
         loaded.close()
 
 
 def test_a_small_store_computes_two_metrics_at_a_time_with_the_same_results(monkeypatch: pytest.MonkeyPatch) -> None:
-    side_by_side, used = _assess(monkeypatch, plain=True, workers=2)
-    alone, used_alone = _assess(monkeypatch, plain=True, workers=1)
+    side_by_side, used = _assess(monkeypatch, small=True, workers=2)
+    alone, used_alone = _assess(monkeypatch, small=True, workers=1)
     assert len(used) == 2
     assert len(used_alone) == 1
     assert side_by_side.metrics == alone.metrics
@@ -48,5 +48,5 @@ def test_a_small_store_computes_two_metrics_at_a_time_with_the_same_results(monk
 
 
 def test_a_large_store_computes_them_one_after_the_other(monkeypatch: pytest.MonkeyPatch) -> None:
-    _, used = _assess(monkeypatch, plain=False, workers=2)
+    _, used = _assess(monkeypatch, small=False, workers=2)
     assert len(used) == 1

@@ -241,16 +241,12 @@ def test_the_store_gives_the_renderer_a_thread_while_it_runs(
     findings_csv, ledger_csv = pipeline.findings_csv, pipeline.ledger_csv
     renderer_running = [True]
 
-    def now(con: duckdb.DuckDBPyConnection) -> int:
-        row = con.execute("SELECT current_setting('threads')").fetchone()
-        return int(row[0]) if row else 0
-
     def traced_findings(con: duckdb.DuckDBPyConnection, assessment: Assessment, spool: Path | None = None) -> Payload:
-        threads.append(("findings.csv", now(con)))
+        threads.append(("findings.csv", store.duckdb_threads(con)))
         return findings_csv(con, assessment, spool)
 
     def traced_ledger(con: duckdb.DuckDBPyConnection, spool: Path | None) -> Payload:
-        threads.append(("ledger.csv", now(con)))
+        threads.append(("ledger.csv", store.duckdb_threads(con)))
         return ledger_csv(con, spool)
 
     def findings_ready(assessment: Assessment, exports: Mapping[str, Payload], size: int) -> None:
@@ -259,7 +255,7 @@ def test_the_store_gives_the_renderer_a_thread_while_it_runs(
     keep_derived = pipeline.keep_derived
 
     def traced_keep(con: duckdb.DuckDBPyConnection) -> None:
-        threads.append(("keep_derived", now(con)))
+        threads.append(("keep_derived", store.duckdb_threads(con)))
         keep_derived(con)
 
     monkeypatch.setattr(pipeline, "findings_csv", traced_findings)

@@ -9,7 +9,7 @@ import pytest
 
 from reporter.checks.base import GAPS_DDL, gaps_ddl
 from reporter.store.compression import create_table_as
-from reporter.store.store import PLAIN_IDS_SHARE, EvidenceStore
+from reporter.store.store import SMALL_SHARE, EvidenceStore
 
 _ROWS = 20_000
 
@@ -29,10 +29,10 @@ def _compressions(evidence_bytes: int | None) -> tuple[dict[str, set[str]], tupl
     store = EvidenceStore.create(memory_limit="1GB", evidence_bytes=evidence_bytes)
     try:
         con = store.con
-        con.execute(gaps_ddl(plain=store.plain_ids))  # the assessment's gaps follow the store (D115)
+        con.execute(gaps_ddl(plain=store.small))  # the assessment's gaps follow the store (D115)
         gaps = con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'a_gaps'").fetchone()
         assert gaps is not None
-        assert ("message VARCHAR USING COMPRESSION Uncompressed" in gaps[0]) is store.plain_ids
+        assert ("message VARCHAR USING COMPRESSION Uncompressed" in gaps[0]) is store.small
         con.execute(
             "INSERT INTO findings (id, asset_id, vuln_id, title, severity, _source, _rec) "
             "SELECT 'F-' || lpad(i::VARCHAR, 7, '0'), 'A-' || lpad((i % 500)::VARCHAR, 6, '0'), "
@@ -48,7 +48,7 @@ def _compressions(evidence_bytes: int | None) -> tuple[dict[str, set[str]], tupl
 
 
 def test_small_evidence_keeps_its_identifiers_uncompressed() -> None:
-    small = int(10**9 * PLAIN_IDS_SHARE) // 2
+    small = int(10**9 * SMALL_SHARE) // 2
     found, read = _compressions(small)
     assert found["id"] == {"Uncompressed"}
     assert found["asset_id"] == {"Uncompressed"}
