@@ -53,13 +53,15 @@ def _render(out: str) -> dict[str, float]:
 
     from reporter.catalog.loader import load_library  # noqa: PLC0415
     from reporter.models.results import Assessment  # noqa: PLC0415
+    from reporter.output import Payload  # noqa: PLC0415
     from reporter.report.formats import ReportFormat  # noqa: PLC0415
     from reporter.report.interface import ReportInputs  # noqa: PLC0415
     from reporter.report.render import render_report  # noqa: PLC0415
 
     folder = Path(out)
     assessment = Assessment.model_validate_json((folder / "results.json").read_bytes())
-    exports = {name: (folder / name).read_bytes() for name in EXPORTS}
+    # as a `report` run hands them over: spooled files, read when written (reporter.output.Payload)
+    exports: dict[str, Payload] = {name: folder / name for name in EXPORTS}
     inputs = ReportInputs(assessment, exports, load_library(), datetime(2026, 10, 2, tzinfo=UTC))
     start = time.perf_counter()
     files = render_report(inputs, [ReportFormat.HTML, ReportFormat.PDF])
@@ -74,7 +76,7 @@ def _render(out: str) -> dict[str, float]:
         "pdf_pages": len(PdfReader(io.BytesIO(files["report.pdf"])).pages),
         "pdf_mb": len(files["report.pdf"]) / 1e6,
         "html_mb": len(files["report.html"]) / 1e6,
-        "findings_csv_mb": len(exports["findings.csv"]) / 1e6,
+        "findings_csv_mb": (folder / "findings.csv").stat().st_size / 1e6,
     }
 
 
