@@ -2,15 +2,20 @@
 generated bundle, in default settings. Where benchmarks/stages.py times the stages one after the
 other, this is the `report` command itself, with the PDF renderer beside the exports (D89, D110) and
 the store's threads lent to it (D118), so it shows the run's critical path. Prints a Markdown table
-of stages (the load, the derivation, the checks, the metrics, the report: the view, the exports and
-every format) with the CPU they used, and the PDF renderer's own span.
+of stages (the load, the derivation, the checks, the metrics, then the report's: the view, each
+export and each format as the command announces them) with the CPU they used and the largest
+resident memory in each, and the PDF renderer's own span.
 
     python benchmarks/timeline.py --findings 1000000 [--repeat 3]
     python benchmarks/timeline.py --bundle evidence-samples/kestrel-2026-q3
 
 The stages come from the progress events the command shows on a terminal (the run is the command's
 own code in this process, its progress bar replaced by a recorder); the CPU is the tool's and its
-renderer's, sampled every 0.1 s with psutil, as a percentage of one core (200 % is both cores).
+renderer's, sampled every 0.1 s with psutil, as a percentage of one core (200 % is both cores), with
+their resident memory (MB of 1,048,576 bytes; a peak between two samples can be missed, so
+benchmarks/scaling.py's kernel maximum is the figure for the target).
+The clock starts once the command's modules are imported, so a run's time here leaves out the
+interpreter's start and those imports (about 0.5 s): benchmarks/scaling.py times whole commands.
 """
 
 from __future__ import annotations
@@ -46,13 +51,15 @@ STAGES = (
     ("checks", "checks"),
     ("metrics", "metrics"),
 )
-REPORT = "report (view, exports, every format)"
+REPORT = "report"  # the view, each export and each format: a row each, "report: <event>"
 SAMPLE_SECONDS = 0.1
+MB = 1024 * 1024
 
 
 def stage_of(event: str) -> str:
-    """The stage of a progress event: the report's events (the view, each export and format) are one."""
-    return next((stage for prefix, stage in STAGES if event.startswith(prefix)), REPORT)
+    """The stage of a progress event; the report's events (the view, each export, each format) are
+    rows of their own, so that the report's parts show."""
+    return next((stage for prefix, stage in STAGES if event.startswith(prefix)), f"{REPORT}: {event}")
 
 
 @dataclass
@@ -63,6 +70,8 @@ class Timeline:
     stages: list[tuple[str, float]] = field(default_factory=list)
     # (seconds, CPU of the tool in % of one core, CPU of its child processes, whether a child ran)
     samples: list[tuple[float, float, float, bool]] = field(default_factory=list)
+    # (seconds, resident memory of the tool, of its child processes; MB of 1,048,576 bytes)
+    memory: list[tuple[float, float, float]] = field(default_factory=list)
 
     def now(self) -> float:
         return time.perf_counter() - self.start
@@ -79,23 +88,24 @@ class Timeline:
         seen = {me.pid: mine.user + mine.system}  # a process first seen counts from then on
         last = self.now()
         while not stop.wait(SAMPLE_SECONDS):
-            own = children = 0.0
+            own = children = own_rss = children_rss = 0.0
             try:
                 processes = [me, *me.children(recursive=True)]
                 for process in processes:
-                    times = process.cpu_times()
+                    times, rss = process.cpu_times(), process.memory_info().rss / MB
                     used = times.user + times.system
                     delta = used - seen.get(process.pid, used)
                     seen[process.pid] = used
                     if process.pid == me.pid:
-                        own += delta
+                        own, own_rss = own + delta, own_rss + rss
                     else:
-                        children += delta
+                        children, children_rss = children + delta, children_rss + rss
             except psutil.Error:
                 continue
             at = self.now()
             span, last = at - last, at
             self.samples.append((at, 100 * own / span, 100 * children / span, len(processes) > 1))
+            self.memory.append((at, own_rss, children_rss))
 
 
 def recorder(timeline: Timeline) -> Callable[[bool], contextlib.AbstractContextManager[object]]:
@@ -143,6 +153,12 @@ def cpu(timeline: Timeline, begin: float, end: float) -> tuple[float, float]:
     return sum(o for o, _ in inside) / len(inside), sum(k for _, k in inside) / len(inside)
 
 
+def peaks(timeline: Timeline, begin: float, end: float) -> tuple[float, float]:
+    """The largest resident memory of the tool, and of the tool and its children together, in MB."""
+    inside = [(own, own + kids) for at, own, kids in timeline.memory if begin < at <= end]
+    return (max(o for o, _ in inside), max(a for _, a in inside)) if inside else (0.0, 0.0)
+
+
 def renderer_span(timeline: Timeline) -> tuple[float, float] | None:
     """From the first to the last sample in which a child process (the PDF renderer) used CPU."""
     busy = [at for at, _, kids, running in timeline.samples if running and kids > 0]
@@ -151,11 +167,21 @@ def renderer_span(timeline: Timeline) -> tuple[float, float] | None:
 
 def table(timeline: Timeline, wall: float) -> list[str]:
     """The stages as Markdown rows, then the renderer's span."""
-    rows = ["| stage | begins at | seconds | CPU, tool | CPU, renderer |", "|---|---:|---:|---:|---:|"]
+    rows = [
+        "| stage | begins at | seconds | CPU, tool | CPU, renderer | peak RSS, tool | peak RSS, all |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     ends = [at for _, at in timeline.stages[1:]] + [wall]
     for (stage, begin), end in zip(timeline.stages, ends, strict=True):
+        if not any(begin < at <= end for at, *_ in timeline.samples):
+            rows.append(f"| {stage} | {begin:.1f} s | {end - begin:.1f} s | – | – | – | – |")  # between samples
+            continue
         own, kids = cpu(timeline, begin, end)
-        rows.append(f"| {stage} | {begin:.1f} s | {end - begin:.1f} s | {own:.0f} % | {kids:.0f} % |")
+        tool, both = peaks(timeline, begin, end)
+        rows.append(
+            f"| {stage} | {begin:.1f} s | {end - begin:.1f} s | {own:.0f} % | {kids:.0f} % "
+            f"| {tool:,.0f} MB | {both:,.0f} MB |"
+        )
     span = renderer_span(timeline)
     if span is not None:
         own, kids = cpu(timeline, *span)
@@ -178,7 +204,7 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {cpus} cores, Python {platform.python_version()}")
     for number in range(1, args.repeat + 1):
         timeline, wall, code = run(bundle)
-        report = next((at for stage, at in timeline.stages if stage == REPORT), wall)
+        report = next((at for stage, at in timeline.stages if stage.startswith(REPORT)), wall)
         print(
             f"\nrun {number}: {size}, {wall:.1f} s, exit {code}; "
             f"load and assessment {report:.1f} s, the report after them {wall - report:.1f} s"
