@@ -68,8 +68,8 @@ class Timeline:
 
     start: float = field(default_factory=time.perf_counter)
     stages: list[tuple[str, float]] = field(default_factory=list)
-    # (seconds, CPU of the tool in % of one core, CPU of its child processes, whether a child ran)
-    samples: list[tuple[float, float, float, bool]] = field(default_factory=list)
+    # (seconds, CPU of the tool in % of one core, CPU of its child processes)
+    samples: list[tuple[float, float, float]] = field(default_factory=list)
     # (seconds, resident memory of the tool, of its child processes; MB of 1,048,576 bytes)
     memory: list[tuple[float, float, float]] = field(default_factory=list)
 
@@ -104,7 +104,7 @@ class Timeline:
                 continue
             at = self.now()
             span, last = at - last, at
-            self.samples.append((at, 100 * own / span, 100 * children / span, len(processes) > 1))
+            self.samples.append((at, 100 * own / span, 100 * children / span))
             self.memory.append((at, own_rss, children_rss))
 
 
@@ -129,8 +129,8 @@ def run(bundle: Path) -> tuple[Timeline, float, int]:
     command["progress_bar"] = recorder(timeline)
     code = 0
     with tempfile.TemporaryDirectory(prefix="timeline-") as out:
+        timeline.start = time.perf_counter()  # before the sampler reads the clock
         sampler.start()
-        timeline.start = time.perf_counter()
         sys.argv = ["exposure-reporter", "report", str(bundle), "--output-dir", out, "--quiet"]
         try:
             with contextlib.redirect_stdout(io.StringIO()):  # the command's summary line
@@ -147,7 +147,7 @@ def run(bundle: Path) -> tuple[Timeline, float, int]:
 
 def cpu(timeline: Timeline, begin: float, end: float) -> tuple[float, float]:
     """Mean CPU of the tool and of its children between two instants (% of one core)."""
-    inside = [(own, kids) for at, own, kids, _ in timeline.samples if begin < at <= end]
+    inside = [(own, kids) for at, own, kids in timeline.samples if begin < at <= end]
     if not inside:
         return 0.0, 0.0
     return sum(o for o, _ in inside) / len(inside), sum(k for _, k in inside) / len(inside)
@@ -161,7 +161,7 @@ def peaks(timeline: Timeline, begin: float, end: float) -> tuple[float, float]:
 
 def renderer_span(timeline: Timeline) -> tuple[float, float] | None:
     """From the first to the last sample in which a child process (the PDF renderer) used CPU."""
-    busy = [at for at, _, kids, running in timeline.samples if running and kids > 0]
+    busy = [at for at, _, kids in timeline.samples if kids > 0]
     return (busy[0] - SAMPLE_SECONDS, busy[-1]) if busy else None
 
 

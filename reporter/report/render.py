@@ -19,7 +19,7 @@ from dataclasses import replace
 
 from reporter.bundle.interface import Progress, no_progress
 from reporter.output import Payload
-from reporter.report.formats import REGISTRY, ReportFormat
+from reporter.report.formats import REGISTRY, FormatSpec, ReportFormat
 from reporter.report.interface import RenderContext, RenderLimits, ReportInputs, Started
 from reporter.report.view.build import build_view
 
@@ -76,18 +76,22 @@ class ReportRendering:
         return all(run.done() for run in self._started.values())
 
 
+def _elsewhere(formats: Iterable[ReportFormat]) -> list[FormatSpec]:
+    """The chosen formats that render in another process of their own (`FormatSpec.start`: the PDF)."""
+    chosen = frozenset(formats)
+    return [spec for name, spec in REGISTRY.items() if name in chosen and spec.start is not None]
+
+
 def resident_elsewhere(formats: Iterable[ReportFormat], limits: RenderLimits) -> int:
     """The memory (bytes) the formats that render in other processes need while they run: known before
     they start, so that the store makes room for them first (D97, D111)."""
-    chosen = frozenset(formats)
-    return sum(spec.resident(limits) for name, spec in REGISTRY.items() if name in chosen and spec.resident)
+    return sum(spec.resident(limits) for spec in _elsewhere(formats) if spec.resident)
 
 
 def cores_elsewhere(formats: Iterable[ReportFormat]) -> int:
     """The cores the formats that render in other processes keep busy while they run, one each (the
     PDF lays its pages out on one core): the store gives up as many of DuckDB's threads (D118)."""
-    chosen = frozenset(formats)
-    return sum(1 for name, spec in REGISTRY.items() if name in chosen and spec.start is not None)
+    return len(_elsewhere(formats))
 
 
 def begin_report(
