@@ -23,7 +23,7 @@ from reporter.store.compression import plain_clause
 from reporter.store.csvlines import with_csv_lines
 from reporter.store.messages import hit_issues
 from reporter.store.rules import RuleHit, stored_expression, validation_query
-from reporter.store.sql import Params, ident
+from reporter.store.sql import Params, ident, path_literal
 
 
 @dataclass(frozen=True)
@@ -73,9 +73,35 @@ SMALL_SHARE = 0.5
 # The write-ahead log size at which DuckDB checkpoints the store (D91).
 CHECKPOINT_THRESHOLD = "256MiB"
 
+# The rows of a row group in a store whose evidence is under SMALL_ROWS_SHARE of its memory limit (D120),
+# against DuckDB's 122,880: DuckDB splits a scan among its threads by row group, so a table of 100,000
+# rows was read on one thread of two. A quarter (483 MB with the 2 GB default: a million findings of the
+# benchmark, not three, whose peak rose by 100 to 170 MB with them for no time gained).
+SMALL_ROW_GROUP = 16_384
+SMALL_ROWS_SHARE = 0.25
+
+# The name the store's database file is attached under, and every connection's default database (D120).
+STORE_CATALOG = "evidence"
+
 # The store's settings that DuckDB keeps per connection; the others (memory limit, threads, spill
 # directory, checkpoint threshold, insertion order) belong to the database and every connection shares them.
-_SESSION_SETTINGS = ("SET TimeZone = 'UTC'",)
+_SESSION_SETTINGS = ("SET TimeZone = 'UTC'", f"USE {STORE_CATALOG}")
+
+
+def _under(evidence_bytes: int | None, limit: int | None, share: float) -> bool:
+    """Whether evidence of `evidence_bytes` is under `share` of the memory limit (False when either is unknown)."""
+    return evidence_bytes is not None and limit is not None and evidence_bytes < limit * share
+
+
+def _reported_bytes(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The memory limit in bytes as DuckDB reports it (to a tenth of its unit); None when it reports
+    no figure in a unit we know."""
+    row = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    number, _, unit = str(row[0] if row else "").partition(" ")
+    try:
+        return int(float(number) * _UNITS[unit])
+    except (KeyError, ValueError):
+        return None
 
 
 def session(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -136,7 +162,8 @@ class EvidenceStore:
     ) -> EvidenceStore:
         """A new store (a database file in a private temporary directory, or at `database`) with
         every kind's table. With `evidence_bytes` under SMALL_SHARE of the memory limit the store is
-        small, and the tables' identifier columns are stored uncompressed (D115, D117).
+        small, and the tables' identifier columns are stored uncompressed (D115, D117); under
+        SMALL_ROWS_SHARE its row groups hold SMALL_ROW_GROUP rows (D120).
 
         DuckDB spills to disk beyond its memory limit (default: `default_memory_limit()`, an
         eighth of the machine's memory, 1 GB to MAX_DEFAULT_GB); the spill directory is a private
@@ -145,14 +172,21 @@ class EvidenceStore:
         # Without --db the store is still a database file, in the private directory: DuckDB
         # compresses what it writes to a file (the evidence and the derived tables, about a fifth of
         # their plain size on the benchmark bundle) and drops cached blocks instead of spilling them,
-        # so ten million findings fit the memory limit (docs/performance.md).
-        con = duckdb.connect(str(database or Path(spill.name) / "evidence.duckdb"))
+        # so ten million findings fit the memory limit (docs/performance.md). The file is attached
+        # to a connection of its own, because a row group's size is an option of ATTACH (D120); only
+        # the runtime's catalog is in memory, and nothing is written there.
+        con = duckdb.connect()
         try:
-            for setting in _SESSION_SETTINGS:
-                con.execute(setting)
             con.execute("SET preserve_insertion_order = true")
             con.execute("SET temp_directory = $d", {"d": spill.name})
             con.execute("SET memory_limit = $m", {"m": memory_limit or default_memory_limit()})
+            limit = _reported_bytes(con)
+            small = _under(evidence_bytes, limit, SMALL_SHARE)
+            rows = f" (ROW_GROUP_SIZE {SMALL_ROW_GROUP})" if _under(evidence_bytes, limit, SMALL_ROWS_SHARE) else ""
+            path = str(database or Path(spill.name) / "evidence.duckdb")
+            con.execute(f"ATTACH {path_literal(path)} AS {STORE_CATALOG}{rows}")
+            for setting in _SESSION_SETTINGS:
+                con.execute(setting)
             # Checkpoint when the write-ahead log reaches 256 MiB, not DuckDB's 16 MiB: each checkpoint
             # compresses the rows appended since the last one again with the partly filled row group
             # they went into, and the checks append their gaps a few thousand rows at a time (D91).
@@ -165,20 +199,13 @@ class EvidenceStore:
             spill.cleanup()
             raise
         store = cls(con, spill)
-        limit = store.memory_limit()
-        store.small = evidence_bytes is not None and limit is not None and evidence_bytes < limit * SMALL_SHARE
+        store.small = small
         store._create_schema()
         return store
 
     def memory_limit(self) -> int | None:
-        """The store's memory limit in bytes, as DuckDB reports it (to a tenth of its unit); None
-        when it reports no figure in a unit we know."""
-        row = self.con.execute("SELECT current_setting('memory_limit')").fetchone()
-        number, _, unit = str(row[0] if row else "").partition(" ")
-        try:
-            return int(float(number) * _UNITS[unit])
-        except (KeyError, ValueError):
-            return None
+        """The store's memory limit in bytes, as DuckDB reports it (`_reported_bytes`)."""
+        return _reported_bytes(self.con)
 
     def make_room(self, elsewhere: int, threads: int = 0) -> int | None:
         """Lower the memory limit by `elsewhere` bytes, which another process of the run needs (the
