@@ -1,8 +1,7 @@
 """SQL building blocks: bound parameters and quoted identifiers.
 
 Identifiers in generated SQL come only from the models (field names) and from this package's own
-constants. Everything that comes from evidence — values, paths, patterns — is a bound parameter. The
-one literal path is the store's own file (ATTACH, D120), quoted by `path_literal`.
+constants. Everything that comes from evidence — values, paths, patterns — is a bound parameter.
 """
 
 from __future__ import annotations
@@ -26,14 +25,6 @@ def literal(text: str) -> str:
     if not re.match(r"^[A-Za-z0-9_.:\- ]*$", text):
         raise ValueError(f"not a safe SQL constant: {text!r}")
     return f"'{text}'"
-
-
-def path_literal(path: str) -> str:
-    """A SQL string literal of a file path, for the statements that take no bound parameter in every
-    DuckDB this package supports (ATTACH before DuckDB 1.5): any character, its quotes doubled."""
-    if "\x00" in path:
-        raise ValueError("a path cannot contain NUL")
-    return "'" + path.replace("'", "''") + "'"
 
 
 class Params:

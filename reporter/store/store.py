@@ -23,7 +23,7 @@ from reporter.store.compression import plain_clause
 from reporter.store.csvlines import with_csv_lines
 from reporter.store.messages import hit_issues
 from reporter.store.rules import RuleHit, stored_expression, validation_query
-from reporter.store.sql import Params, ident, path_literal
+from reporter.store.sql import Params, ident
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ class EvidenceStore:
             small = _under(evidence_bytes, limit, SMALL_SHARE)
             rows = f" (ROW_GROUP_SIZE {SMALL_ROW_GROUP})" if _under(evidence_bytes, limit, SMALL_ROWS_SHARE) else ""
             path = str(database or Path(spill.name) / "evidence.duckdb")
-            con.execute(f"ATTACH {path_literal(path)} AS {STORE_CATALOG}{rows}")
+            con.execute(f"ATTACH $path AS {STORE_CATALOG}{rows}", {"path": path})
             for setting in _SESSION_SETTINGS:
                 con.execute(setting)
             # Checkpoint when the write-ahead log reaches 256 MiB, not DuckDB's 16 MiB: each checkpoint
