@@ -75,8 +75,9 @@ CHECKPOINT_THRESHOLD = "256MiB"
 
 # The rows of a row group in a store whose evidence is under SMALL_ROWS_SHARE of its memory limit (D120),
 # against DuckDB's 122,880: DuckDB splits a scan among its threads by row group, so a table of 100,000
-# rows was read on one thread of two. A quarter (483 MB with the 2 GB default: a million findings of the
-# benchmark, not three, whose peak rose by 100 to 170 MB with them for no time gained).
+# rows was read on one thread of two. A quarter is 483 MB with the 2 GB default: the benchmark's million
+# findings are under it, its three million are not (there the small row groups gained no time and
+# raised the run's peak by 100 to 170 MB).
 SMALL_ROW_GROUP = 16_384
 SMALL_ROWS_SHARE = 0.25
 
