@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import psutil
 
@@ -62,16 +63,24 @@ def stage_of(event: str) -> str:
     return next((stage for prefix, stage in STAGES if event.startswith(prefix)), f"{REPORT}: {event}")
 
 
+class Sample(NamedTuple):
+    """One sample of the run's processes: CPU in % of one core since the last sample, resident memory
+    in MB of 1,048,576 bytes; the tool's own, then its child processes' (the PDF renderer)."""
+
+    at: float  # seconds from the run's start
+    cpu: float
+    children_cpu: float
+    rss: float
+    children_rss: float
+
+
 @dataclass
 class Timeline:
-    """Stage starts (seconds from the run's start) and CPU samples of the run's processes."""
+    """Stage starts (seconds from the run's start) and samples of the run's processes."""
 
     start: float = field(default_factory=time.perf_counter)
     stages: list[tuple[str, float]] = field(default_factory=list)
-    # (seconds, CPU of the tool in % of one core, CPU of its child processes)
-    samples: list[tuple[float, float, float]] = field(default_factory=list)
-    # (seconds, resident memory of the tool, of its child processes; MB of 1,048,576 bytes)
-    memory: list[tuple[float, float, float]] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
 
     def now(self) -> float:
         return time.perf_counter() - self.start
@@ -104,8 +113,7 @@ class Timeline:
                 continue
             at = self.now()
             span, last = at - last, at
-            self.samples.append((at, 100 * own / span, 100 * children / span))
-            self.memory.append((at, own_rss, children_rss))
+            self.samples.append(Sample(at, 100 * own / span, 100 * children / span, own_rss, children_rss))
 
 
 def recorder(timeline: Timeline) -> Callable[[bool], contextlib.AbstractContextManager[object]]:
@@ -147,21 +155,21 @@ def run(bundle: Path) -> tuple[Timeline, float, int]:
 
 def cpu(timeline: Timeline, begin: float, end: float) -> tuple[float, float]:
     """Mean CPU of the tool and of its children between two instants (% of one core)."""
-    inside = [(own, kids) for at, own, kids in timeline.samples if begin < at <= end]
+    inside = [s for s in timeline.samples if begin < s.at <= end]
     if not inside:
         return 0.0, 0.0
-    return sum(o for o, _ in inside) / len(inside), sum(k for _, k in inside) / len(inside)
+    return sum(s.cpu for s in inside) / len(inside), sum(s.children_cpu for s in inside) / len(inside)
 
 
 def peaks(timeline: Timeline, begin: float, end: float) -> tuple[float, float]:
     """The largest resident memory of the tool, and of the tool and its children together, in MB."""
-    inside = [(own, own + kids) for at, own, kids in timeline.memory if begin < at <= end]
-    return (max(o for o, _ in inside), max(a for _, a in inside)) if inside else (0.0, 0.0)
+    inside = [s for s in timeline.samples if begin < s.at <= end]
+    return (max(s.rss for s in inside), max(s.rss + s.children_rss for s in inside)) if inside else (0.0, 0.0)
 
 
 def renderer_span(timeline: Timeline) -> tuple[float, float] | None:
     """From the first to the last sample in which a child process (the PDF renderer) used CPU."""
-    busy = [at for at, _, kids in timeline.samples if kids > 0]
+    busy = [s.at for s in timeline.samples if s.children_cpu > 0]
     return (busy[0] - SAMPLE_SECONDS, busy[-1]) if busy else None
 
 
@@ -173,7 +181,7 @@ def table(timeline: Timeline, wall: float) -> list[str]:
     ]
     ends = [at for _, at in timeline.stages[1:]] + [wall]
     for (stage, begin), end in zip(timeline.stages, ends, strict=True):
-        if not any(begin < at <= end for at, *_ in timeline.samples):
+        if not any(begin < s.at <= end for s in timeline.samples):
             rows.append(f"| {stage} | {begin:.1f} s | {end - begin:.1f} s | – | – | – | – |")  # between samples
             continue
         own, kids = cpu(timeline, begin, end)
